@@ -1,0 +1,350 @@
+"""Facts from the ingest step become triples here, and only here.
+
+:class:`GraphBuilder` offers one method per kind of fact (an organisation, a
+name, a membership, an event, ...). Each method takes the source of the fact
+and writes the ORG/nhs pattern documented in ``docs/model.md``, so ingest
+modules never write triples by hand. The builder refuses a fact without a
+source, and two different values for a single-valued property of one node
+(for example two start dates for one organisation) unless the ingest chose
+one by a stated rule.
+
+It imports pyoxigraph (the store's term model) and no rdflib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import pyoxigraph as ox
+
+from nhsgraph.errors import BuildError
+from nhsgraph.terms import (
+    DCTERMS,
+    ID,
+    KIND,
+    KIND_CLASS,
+    NHS,
+    ORG,
+    RDF_TYPE,
+    RDFS,
+    SKOS,
+    STATUS,
+    TIME,
+    XSD,
+    org_iri,
+)
+
+Value = ox.NamedNode | str | date | int | Decimal | bool
+PRECISION = {"day": None, "month": TIME.unitMonth, "year": TIME.unitYear}
+
+#: Properties that take at most one value per node; a second value is a conflict.
+FUNCTIONAL = frozenset(
+    {
+        NHS.startDate,
+        NHS.endDate,
+        NHS.effectiveDate,
+        NHS.odsCode,
+        NHS.share,
+        NHS.lsoaCount,
+        NHS.lsoaTotal,
+        ORG.member,
+        ORG.organization,
+        NHS.nameOf,
+        NHS.statusOf,
+        NHS.status,
+    }
+)
+
+
+def literal(value: Value) -> ox.NamedNode | ox.Literal:
+    """The RDF term for a Python value (``date`` becomes ``xsd:date``)."""
+    if isinstance(value, ox.NamedNode):
+        return value
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=ox.NamedNode(XSD.boolean))
+    if isinstance(value, date):
+        return ox.Literal(value.isoformat(), datatype=ox.NamedNode(XSD.date))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=ox.NamedNode(XSD.integer))
+    if isinstance(value, Decimal):
+        return ox.Literal(str(value), datatype=ox.NamedNode(XSD.decimal))
+    if isinstance(value, str):
+        return ox.Literal(value)
+    raise TypeError(f"no RDF term for {value!r}")
+
+
+def node(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+@dataclass
+class GraphBuilder:
+    """Collects the facts of the history and checks them as they arrive."""
+
+    triples: set[ox.Triple] = field(default_factory=set)
+    _single: dict[tuple[str, str], tuple[ox.Term, str]] = field(default_factory=dict)
+    _defined_orgs: set[str] = field(default_factory=set)
+    _referenced_orgs: dict[str, str] = field(default_factory=dict)
+    _sources: set[str] = field(default_factory=set)
+    _cited: dict[str, str] = field(default_factory=dict)
+
+    # -- low level -----------------------------------------------------------------
+    def add(self, subject: str, predicate: str, value: Value, *, why: str = "") -> None:
+        obj = literal(value)
+        if predicate in FUNCTIONAL:
+            key = (subject, predicate)
+            seen = self._single.get(key)
+            if seen is not None and seen[0] != obj:
+                raise BuildError(
+                    f"two values for <{predicate}> of <{subject}>: {seen[0]} ({seen[1]}) "
+                    f"and {obj} ({why})",
+                    hint="choose one by a rule in the ingest module and record the other "
+                    "as an nhs:ConflictNote",
+                )
+            self._single[key] = (obj, why)
+        self.triples.add(ox.Triple(node(subject), node(predicate), obj))
+
+    def _cite(self, subject: str, sources: Iterable[str]) -> None:
+        ids = list(sources)
+        if not ids:
+            raise BuildError(f"<{subject}> has no source; every fact must cite one")
+        for source_id in ids:
+            iri = source_iri(source_id)
+            self._cited.setdefault(iri, subject)
+            self.add(subject, DCTERMS.source, node(iri))
+
+    def _dated(
+        self,
+        subject: str,
+        start: date | None,
+        end: date | None,
+        *,
+        start_precision: str = "day",
+        end_precision: str = "day",
+        why: str,
+    ) -> None:
+        if start is not None and end is not None and end < start:
+            raise BuildError(f"<{subject}> ends ({end}) before it starts ({start}); {why}")
+        if start is not None:
+            self.add(subject, NHS.startDate, start, why=why)
+            if PRECISION[start_precision]:
+                self.add(subject, NHS.startDatePrecision, node(PRECISION[start_precision]))
+        if end is not None:
+            self.add(subject, NHS.endDate, end, why=why)
+            if PRECISION[end_precision]:
+                self.add(subject, NHS.endDatePrecision, node(PRECISION[end_precision]))
+
+    def ref(self, kind: str, code: str, *, why: str = "") -> ox.NamedNode:
+        """A reference to an organisation that some ingest module must define."""
+        iri = org_iri(kind, code)
+        self._referenced_orgs.setdefault(iri, why)
+        return node(iri)
+
+    # -- sources ---------------------------------------------------------------------
+    def add_source(
+        self,
+        source_id: str,
+        *,
+        title: str,
+        publisher: str,
+        issued: date | None,
+        licence: str | None,
+        url: str | None,
+        file: str | None = None,
+        sha256: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        iri = source_iri(source_id)
+        self._sources.add(iri)
+        self.add(iri, RDF_TYPE, node(NHS.Source))
+        self.add(iri, DCTERMS.identifier, source_id)
+        self.add(iri, DCTERMS.title, title)
+        self.add(iri, DCTERMS.publisher, publisher)
+        if issued:
+            self.add(iri, DCTERMS.issued, issued)
+        if licence:
+            self.add(iri, DCTERMS.license, node(licence) if licence.startswith("http") else licence)
+        if url:
+            self.add(iri, RDFS.seeAlso, node(url))
+        if file:
+            self.add(iri, NHS.file, file)
+        if sha256:
+            self.add(iri, NHS.sha256, sha256)
+        if note:
+            self.add(iri, RDFS.comment, note)
+
+    # -- organisations ---------------------------------------------------------------
+    def add_organisation(
+        self,
+        kind: str,
+        code: str,
+        *,
+        name: str,
+        start: date | None,
+        end: date | None = None,
+        sources: Iterable[str],
+        ods: str | None = None,
+        ons: Iterable[str] = (),
+        start_precision: str = "day",
+        planned: bool = False,
+    ) -> ox.NamedNode:
+        """Define an organisation: its kind, latest name, lifetime, codes and sources."""
+        iri = org_iri(kind, code)
+        why = f"{kind} {code}"
+        self._defined_orgs.add(iri)
+        self.add(iri, RDF_TYPE, node(KIND_CLASS[kind]))
+        self.add(iri, NHS.kind, node(KIND[kind]))
+        self.add(iri, SKOS.prefLabel, name)
+        if ods:
+            self.add(iri, NHS.odsCode, ods, why=why)
+        for code_value in ons:
+            self.add(iri, NHS.onsCode, code_value)
+        self._dated(iri, start, end, start_precision=start_precision, why=why)
+        if planned:
+            self.add(iri, NHS.planned, True)
+        self._cite(iri, sources)
+        return node(iri)
+
+    def add_name(
+        self, org: ox.NamedNode, name: str, start: date, end: date | None, *, sources: Iterable[str]
+    ) -> None:
+        """The organisation was called ``name`` from ``start`` to ``end``."""
+        iri = record_iri("name", org, start)
+        self.add(iri, RDF_TYPE, node(NHS.NameRecord))
+        self.add(iri, NHS.nameOf, org)
+        self.add(iri, SKOS.prefLabel, name, why=f"name of {org.value}")
+        self._dated(iri, start, end, why=f"name {name!r}")
+        self._cite(iri, sources)
+
+    def add_code(
+        self,
+        org: ox.NamedNode,
+        scheme: str,
+        code: str,
+        start: date,
+        end: date | None,
+        *,
+        sources: Iterable[str],
+    ) -> None:
+        """The organisation had ``code`` in ``scheme`` ("ODS" or "ONS") over the dates."""
+        iri = f"{record_iri('code', org, start)}/{scheme.lower()}/{code}"
+        self.add(iri, RDF_TYPE, node(NHS.CodeRecord))
+        self.add(iri, NHS.codeOf, org)
+        self.add(iri, NHS.codeScheme, node(NHS[scheme]))
+        self.add(iri, SKOS.notation, code)
+        self._dated(iri, start, end, why=f"{scheme} code {code}")
+        self._cite(iri, sources)
+
+    def add_status(
+        self,
+        org: ox.NamedNode,
+        status: str,
+        start: date,
+        end: date | None,
+        *,
+        sources: Iterable[str],
+        start_precision: str = "day",
+        end_precision: str = "day",
+    ) -> None:
+        """A partnership's designation status (``stp``, ``acs``, ``ics``) over the dates."""
+        iri = record_iri("status", org, start)
+        self.add(iri, RDF_TYPE, node(NHS.StatusRecord))
+        self.add(iri, NHS.statusOf, org)
+        self.add(iri, NHS.status, node(STATUS[status]), why=f"status of {org.value}")
+        self._dated(
+            iri, start, end, start_precision=start_precision, end_precision=end_precision,
+            why=f"status {status}",
+        )
+        self._cite(iri, sources)
+
+    def add_membership(
+        self,
+        member: ox.NamedNode,
+        organisation: ox.NamedNode,
+        start: date,
+        end: date | None,
+        *,
+        sources: Iterable[str],
+    ) -> None:
+        """``member`` was part of ``organisation`` over the dates (an org:Membership)."""
+        iri = f"{ID}membership/{_slug(member)}/{_slug(organisation)}/{start.isoformat()}"
+        self.add(iri, RDF_TYPE, node(ORG.Membership))
+        self.add(iri, ORG.member, member)
+        self.add(iri, ORG.organization, organisation)
+        self._dated(iri, start, end, why=f"{_slug(member)} in {_slug(organisation)}")
+        self._cite(iri, sources)
+
+    def add_event(
+        self,
+        event_type: str,
+        effective: date,
+        *,
+        original: Iterable[ox.NamedNode] = (),
+        resulting: Iterable[ox.NamedNode] = (),
+        sources: Iterable[str],
+        label: str | None = None,
+        precision: str = "day",
+        planned: bool = False,
+    ) -> ox.NamedNode:
+        """A change event taking effect on ``effective`` (the first day of the new state)."""
+        original, resulting = sorted(original, key=_slug), sorted(resulting, key=_slug)
+        key = "+".join(_slug(o) for o in (original or resulting))
+        iri = f"{ID}event/{effective.isoformat()}/{event_type.lower()}/{key}"
+        self.add(iri, RDF_TYPE, node(NHS[event_type]))
+        self.add(iri, NHS.effectiveDate, effective, why=f"{event_type} {key}")
+        if PRECISION[precision]:
+            self.add(iri, NHS.datePrecision, node(PRECISION[precision]))
+        for org in original:
+            self.add(iri, ORG.originalOrganization, org)
+        for org in resulting:
+            self.add(iri, ORG.resultingOrganization, org)
+        if label:
+            self.add(iri, RDFS.label, label)
+        if planned:
+            self.add(iri, NHS.planned, True)
+        self._cite(iri, sources)
+        return node(iri)
+
+    # -- the end -----------------------------------------------------------------------
+    def finish(self) -> list[ox.Triple]:
+        """Check the collected facts as a whole and return them in a stable order.
+
+        Raises:
+            BuildError: an organisation is referenced but never defined, or a
+                fact cites a source that is not described.
+        """
+        dangling = sorted(set(self._referenced_orgs) - self._defined_orgs)
+        if dangling:
+            examples = ", ".join(f"{d} ({self._referenced_orgs[d]})" for d in dangling[:5])
+            raise BuildError(
+                f"{len(dangling)} organisations are referenced but never defined: {examples}"
+            )
+        undescribed = sorted(set(self._cited) - self._sources)
+        if undescribed:
+            examples = ", ".join(f"{s} (cited by {self._cited[s]})" for s in undescribed[:5])
+            raise BuildError(
+                f"{len(undescribed)} sources are cited but not described in data/sources: "
+                f"{examples}"
+            )
+        return sorted(self.triples, key=str)
+
+
+def source_iri(source_id: str) -> str:
+    return f"{ID}source/{source_id}"
+
+
+def record_iri(what: str, org: ox.NamedNode, start: date) -> str:
+    return f"{ID}{what}/{_slug(org)}/{start.isoformat()}"
+
+
+def _slug(org: ox.NamedNode) -> str:
+    """``kind-code`` of an organisation IRI, for readable record IRIs."""
+    return org.value[len(ID):].replace("/", "-")
+
+
+def iter_quads(triples: Iterable[ox.Triple]) -> Iterator[ox.Quad]:
+    for t in triples:
+        yield ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())

@@ -1,0 +1,154 @@
+"""The embedded graph: compiled once, kept on disk, rebuilt when its inputs change.
+
+``compile_graph`` runs the ingest step and adds the ontology, giving the
+whole graph as a sorted list of triples. ``open_store`` returns a read-only
+Oxigraph store of it, building it first if the cache is missing or stale, so
+a first ``nhsgraph query`` on a fresh install needs no separate build step.
+
+The cache lives in ``$NHSGRAPH_CACHE`` (default ``~/.cache/nhsgraph``), one
+folder per fingerprint of the inputs (every file under ``ontology/`` and
+``data/``, and the code that turns them into triples). A build writes into a
+temporary folder and renames it into place, so an interrupted build never
+leaves a half-written store behind.
+
+This is the only module that knows the backend is Oxigraph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from nhsgraph import resources
+from nhsgraph.errors import DataError, OutputError
+
+GRAPH_FILE = "graph.nt"
+STORE_DIR = "store"
+#: Code whose change changes the graph (besides the data and the ontology).
+_CODE = ("build.py", "terms.py", "temporal.py", "ingest")
+
+
+def cache_root() -> Path:
+    configured = os.environ.get("NHSGRAPH_CACHE")
+    return Path(configured) if configured else Path.home() / ".cache" / "nhsgraph"
+
+
+def _inputs() -> list[Path]:
+    root = resources.root()
+    files = [p for d in ("ontology", "data") for p in (root / d).rglob("*") if p.is_file()]
+    code = resources.package_dir()
+    for name in _CODE:
+        path = code / name
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return sorted(files)
+
+
+def fingerprint() -> str:
+    """A digest of the inputs' names, sizes and modification times (cheap to compute)."""
+    digest = hashlib.sha256()
+    root = resources.root()
+    for path in _inputs():
+        stat = path.stat()
+        try:
+            name = str(path.relative_to(root))
+        except ValueError:
+            name = str(path)
+        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def ontology_triples() -> list[ox.Triple]:
+    """Every triple of ``ontology/*.ttl`` (the umbrella and its parts)."""
+    triples: list[ox.Triple] = []
+    folder = resources.folder("ontology")
+    for path in sorted(folder.glob("*.ttl")):
+        triples.extend(parse_file(path, ox.RdfFormat.TURTLE))
+    return triples
+
+
+def parse_file(path: Path, fmt: ox.RdfFormat) -> list[ox.Triple]:
+    """Parse an RDF file with Oxigraph, turning syntax errors into ``DataError``."""
+    try:
+        with path.open("rb") as handle:
+            return [q.triple for q in ox.parse(handle, format=fmt)]
+    except SyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        raise DataError(f"not valid {fmt.name}: {exc.msg}", path=str(path), line=line) from None
+    except OSError as exc:
+        raise DataError(f"cannot read the file ({exc.strerror})", path=str(path)) from None
+
+
+def compile_graph() -> list[ox.Triple]:
+    """Run the ingest step over ``data/`` and add the ontology; sorted, no duplicates."""
+    from nhsgraph.ingest import ingest  # the build path only
+
+    builder = ingest(resources.folder("data"))
+    triples = set(builder.finish())
+    triples.update(ontology_triples())
+    return sorted(triples, key=str)
+
+
+@dataclass(frozen=True)
+class EmbeddedGraph:
+    """A built graph in the cache: its canonical N-Triples and its Oxigraph store."""
+
+    folder: Path
+
+    @property
+    def ntriples(self) -> Path:
+        return self.folder / GRAPH_FILE
+
+    def store(self) -> ox.Store:
+        return ox.Store.read_only(str(self.folder / STORE_DIR))
+
+
+def build(*, force: bool = False) -> EmbeddedGraph:
+    """Build the embedded graph into the cache (unless it is current and not ``force``)."""
+    root = cache_root()
+    target = root / fingerprint()
+    if target.is_dir() and not force:
+        return EmbeddedGraph(target)
+    triples = compile_graph()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the graph cache in {root} ({exc.strerror})",
+            hint="set NHSGRAPH_CACHE to a writable folder",
+        ) from None
+    try:
+        with (tmp / GRAPH_FILE).open("w", encoding="utf-8") as out:
+            for triple in triples:
+                out.write(f"{triple} .\n")
+        store = ox.Store(str(tmp / STORE_DIR))
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+        store.optimize()
+        store.flush()
+        del store
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for stale in root.iterdir():
+        if stale.is_dir() and stale != target and not stale.name.startswith(".build-"):
+            shutil.rmtree(stale, ignore_errors=True)
+    return EmbeddedGraph(target)
+
+
+def open_store() -> ox.Store:
+    """The embedded graph as a read-only Oxigraph store, built on first use."""
+    return build().store()
+
+
+def triples() -> list[ox.Triple]:
+    """The embedded graph as sorted triples (from the cached N-Triples)."""
+    return parse_file(build().ntriples, ox.RdfFormat.N_TRIPLES)
