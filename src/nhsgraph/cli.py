@@ -1,0 +1,287 @@
+"""The ``nhsgraph`` command line. The only module that imports click or exits.
+
+Exit codes: 0 ok; 1 checks ran and found problems; 2 bad input or usage;
+3 internal error. Results go to stdout, diagnostics to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nhsgraph import __version__
+from nhsgraph.errors import InputError, NhsGraphError
+
+EXIT_OK, EXIT_FOUND, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+EPILOG = """\b
+Exit codes: 0 ok; 1 checks ran and found problems; 2 bad input or usage;
+3 internal error.
+"""
+
+
+def _emit(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `nhsgraph ... | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(EXIT_OK) from None
+
+
+def _note(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def _params(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+        if key.strip() in out:
+            raise click.BadParameter(f"{key.strip()!r} is given twice", param_hint="--param")
+        out[key.strip()] = value
+    return out
+
+
+format_choice = click.Choice(("table", "csv", "tsv", "json"))
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nhsgraph")
+def cli() -> None:
+    """A temporal knowledge graph of NHS England's organisational history.
+
+    \b
+    Example:
+      nhsgraph query organisations-at --param date=2022-07-01 --param type=icb
+    """
+
+
+@cli.command(epilog=EPILOG)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the built graph as Turtle to this file.")
+def build(output: Path | None) -> None:
+    """Compile the ontology and data into the embedded graph.
+
+    Queries build the graph on first use, so running this is only needed to
+    rebuild on purpose or to write the graph out with -o.
+
+    \b
+    Example:
+      nhsgraph build -o nhsgraph.ttl
+    """
+    from nhsgraph import export, store
+
+    graph = store.build(force=True)
+    if output is not None:
+        export.write_atomic(output, export.turtle(store.triples()))
+        _note(f"wrote {output}")
+    _note(f"built the embedded graph in {graph.folder}")
+
+
+@cli.command(epilog=EPILOG)
+@click.option("--format", "fmt", type=click.Choice(("turtle", "nt", "jsonld")), default="turtle",
+              show_default=True, help="The RDF format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (atomically) instead of stdout.")
+def export(fmt: str, output: Path | None) -> None:
+    """Write the whole embedded graph out.
+
+    \b
+    Example:
+      nhsgraph export --format nt -o nhsgraph.nt
+    """
+    from nhsgraph import export as exporter
+    from nhsgraph import store
+
+    text = exporter.serialize(store.triples(), fmt)
+    if output is None:
+        _emit(text)
+    else:
+        exporter.write_atomic(output, text)
+        _note(f"wrote {output}")
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(("text", "turtle", "json")), default="text",
+              show_default=True, help="text for people, turtle for the sh:ValidationReport, json for machines.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option("--with-history", is_flag=True,
+              help="Validate FILES together with the embedded history, so they can refer to real organisations.")
+@click.option("--rules", "rule_sets", multiple=True, type=click.Path(path_type=Path),
+              help="An extra shapes file to apply (for example shapes/optional/*.ttl).")
+def validate(files: tuple[Path, ...], fmt: str, strict: bool, with_history: bool,
+             rule_sets: tuple[Path, ...]) -> None:
+    """Check the embedded graph, or your own RDF files, against the SHACL shapes.
+
+    With no FILES, validates the embedded history. Files are validated
+    together with the ontology.
+
+    \b
+    Examples:
+      nhsgraph validate
+      nhsgraph validate examples/board-compliant.ttl --with-history
+    """
+    from nhsgraph import validate as validator
+
+    for extra in rule_sets:
+        if not extra.is_file():
+            raise InputError(f"--rules {extra}: file not found")
+    if files:
+        report = validator.validate_files(list(files), with_history=with_history, rule_sets=list(rule_sets))
+    else:
+        report = validator.validate_embedded(rule_sets=list(rule_sets))
+    _emit(validator.format_report(report, fmt, strict=strict))
+    if not report.conforms(strict=strict):
+        raise SystemExit(EXIT_FOUND)
+
+
+def _run_sparql(text: str, bindings: dict[str, Any], endpoint: str | None, timeout: float,
+                allow_update: bool, store: Any = None) -> Any:
+    from nhsgraph import engine
+
+    if endpoint:
+        return engine.run_remote(endpoint, text, bindings, timeout=timeout, allow_update=allow_update)
+    from nhsgraph import store as embedded
+
+    return engine.run_oxigraph(store or embedded.open_store(), text, bindings, allow_update=allow_update)
+
+
+def _list_queries() -> None:
+    from nhsgraph import queries
+
+    rows = []
+    for query in queries.catalogue().values():
+        rows.append(f"{query.name}\n    {query.summary}")
+        for p in query.params:
+            flag = "required" if p.required else "optional"
+            rows.append(f"    --param {p.name}=<{p.type}>  ({flag}) {p.description}")
+        rows.append(f"    columns: {', '.join(query.columns)}")
+    _emit("\n".join(rows) + "\n")
+
+
+endpoint_option = click.option(
+    "--endpoint", metavar="URL",
+    help="Run on this SPARQL 1.1 endpoint instead of the embedded graph. Credentials come from "
+    "NHSGRAPH_ENDPOINT_USER and NHSGRAPH_ENDPOINT_PASSWORD.",
+)
+timeout_option = click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0,
+                              show_default=True, help="Seconds to wait for an endpoint.")
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("name", required=False)
+@click.option("--param", "-p", "param", multiple=True, metavar="KEY=VALUE", help="A query parameter (repeatable).")
+@click.option("--format", "fmt", type=format_choice, default="table", show_default=True,
+              help="table for people; csv, tsv and json (SPARQL 1.1 results) for machines.")
+@click.option("--list", "list_", is_flag=True, help="List the canned queries with their parameters.")
+@endpoint_option
+@timeout_option
+def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, endpoint: str | None,
+          timeout: float) -> None:
+    """Run a canned query by NAME.
+
+    \b
+    Examples:
+      nhsgraph query --list
+      nhsgraph query organisations-at --param date=2022-07-01 --param type=icb
+    """
+    from nhsgraph import queries, results
+
+    if list_:
+        _list_queries()
+        return
+    if not name:
+        raise click.UsageError("give a query NAME, or --list to see them")
+    canned = queries.get(name)
+    store = None
+    if not endpoint:
+        from nhsgraph import store as embedded
+
+        store = embedded.open_store()
+    bindings = queries.bind(canned, _params(param), store)
+    result = _run_sparql(canned.text, bindings, endpoint, timeout, False, store)
+    _emit(results.format_result(result, fmt))
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("query_file", metavar="QUERY_FILE|-")
+@click.option("--format", "fmt", type=format_choice, default="table", show_default=True,
+              help="table for people; csv, tsv and json (SPARQL 1.1 results) for machines.")
+@click.option("--allow-update", is_flag=True, help="Allow a SPARQL Update (refused by default).")
+@endpoint_option
+@timeout_option
+def sparql(query_file: str, fmt: str, allow_update: bool, endpoint: str | None, timeout: float) -> None:
+    """Run your own SPARQL SELECT query from a file, or from stdin with -.
+
+    \b
+    Example:
+      echo 'SELECT (COUNT(*) AS ?n) { ?s ?p ?o }' | nhsgraph sparql -
+    """
+    from nhsgraph import results
+
+    if query_file == "-":
+        text = sys.stdin.read()
+        where = "stdin"
+    else:
+        path = Path(query_file)
+        if not path.is_file():
+            raise InputError(f"{query_file}: " + ("is a directory" if path.is_dir() else "file not found"))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{query_file}: not UTF-8 text", hint="save the query as UTF-8") from None
+        where = query_file
+    if not text.strip():
+        raise InputError(f"{where}: the query is empty")
+    if allow_update and not endpoint:
+        raise InputError("--allow-update needs --endpoint: the embedded graph is read-only")
+    result = _run_sparql(text, {}, endpoint, timeout, allow_update)
+    _emit(results.format_result(result, fmt))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every failure into a message and an exit code."""
+    code = run(argv)
+    raise SystemExit(code)
+
+
+def run(argv: list[str] | None = None, runner: Callable[..., Any] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="nhsgraph", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        _emit(exc.ctx.get_help() + "\n" if exc.ctx else "")
+        return EXIT_INPUT
+    except click.UsageError as exc:
+        exc.show()
+        return EXIT_INPUT
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_INPUT
+    except click.exceptions.Abort:
+        _note("aborted")
+        return 130
+    except NhsGraphError as exc:
+        _note(f"error: {exc}")
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except KeyboardInterrupt:
+        _note("interrupted")
+        return 130
+    except Exception as exc:  # the last line of defence: no traceback for users
+        if os.environ.get("NHSGRAPH_DEBUG"):
+            raise
+        _note(f"internal error: {type(exc).__name__}: {exc}\n"
+              "  this is a bug in nhsgraph; rerun with NHSGRAPH_DEBUG=1 for the traceback and report it")
+        return EXIT_INTERNAL
+    return EXIT_OK

@@ -1,0 +1,276 @@
+"""The catalogue of canned queries (``queries/*.rq``) and how they are run.
+
+Each file starts with a header in the grlc style::
+
+    #+ summary: Every organisation in existence on a date.
+    #+ param: date: date: required: the day to look at (YYYY-MM-DD)
+    #+ param: type: type: optional: an organisation kind such as icb or ccg
+    #+ columns: code, name, type, start, end
+
+A parameter ``NAME`` is the variable ``?_NAME`` in the query. Its value is
+checked against its type and turned into an RDF term, which is *bound* to the
+variable (rdflib ``initBindings``, or a ``VALUES`` block built from the term
+for Oxigraph and remote endpoints). The value is never pasted
+into the query text, so no value can change what the query does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from nhsgraph import resources
+from nhsgraph.errors import DataError, ParameterError, QueryError
+from nhsgraph.temporal import check_range, parse_date
+from nhsgraph.terms import KIND, KIND_CLASS, XSD
+
+PARAM_TYPES = ("date", "code", "type", "area", "text")
+#: Kinds a ``type`` parameter accepts: the organisation kinds and the partnership statuses.
+TYPES = tuple(sorted(set(KIND_CLASS) | {"acs", "ics"}))
+_CODE = re.compile(r"^[A-Za-z0-9]{2,12}$")
+_HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    required: bool
+    description: str
+
+    @property
+    def variable(self) -> str:
+        return f"_{self.name}"
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    name: str
+    path: Path
+    summary: str
+    params: tuple[Param, ...]
+    columns: tuple[str, ...]
+    text: str
+    ranges: tuple[tuple[str, str], ...] = field(default=())
+
+    def usage(self) -> str:
+        parts = [f"{p.name}={p.type}" if p.required else f"[{p.name}={p.type}]" for p in self.params]
+        return " ".join(parts)
+
+
+def parse_header(path: Path) -> CannedQuery:
+    """Read a query file and its header.
+
+    Raises:
+        DataError: the header is missing or malformed (names file and line).
+    """
+    text = path.read_text(encoding="utf-8")
+    summary, columns = "", ()
+    params: list[Param] = []
+    ranges: list[tuple[str, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            break
+        match = _HEADER.match(line)
+        if not match:
+            continue
+        key, value = match[1], match[2].strip()
+        if key == "summary":
+            summary = value
+        elif key == "columns":
+            columns = tuple(c.strip() for c in value.split(","))
+        elif key == "range":
+            first, _, second = value.partition(",")
+            ranges.append((first.strip(), second.strip()))
+        elif key == "param":
+            bits = [b.strip() for b in value.split(":", 3)]
+            if len(bits) != 4 or bits[1] not in PARAM_TYPES or bits[2] not in ("required", "optional"):
+                raise DataError(
+                    "a param line reads 'NAME: TYPE: required|optional: description' with TYPE one of "
+                    + ", ".join(PARAM_TYPES),
+                    path=str(path), line=number,
+                )
+            params.append(Param(bits[0], bits[1], bits[2] == "required", bits[3]))
+    if not summary or not columns:
+        raise DataError("the header needs '#+ summary:' and '#+ columns:' lines", path=str(path), line=1)
+    return CannedQuery(path.stem, path, summary, tuple(params), columns, text, tuple(ranges))
+
+
+def catalogue(folder: Path | None = None) -> dict[str, CannedQuery]:
+    """Every canned query, by name."""
+    folder = folder or resources.folder("queries")
+    return {q.name: q for q in (parse_header(p) for p in sorted(folder.glob("*.rq")))}
+
+
+def get(name: str) -> CannedQuery:
+    queries = catalogue()
+    if name not in queries:
+        close = difflib.get_close_matches(name, list(queries), n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else "see `nhsgraph query --list`"
+        raise ParameterError(f"unknown query {name!r}", hint=hint)
+    return queries[name]
+
+
+def _code_known(store: ox.Store | None, code: str) -> list[str] | None:
+    """None if the code is known (or there is no store to ask); else close matches."""
+    if store is None:
+        return None
+    lit = ox.Literal(code)
+    found = store.query(
+        "PREFIX nhs: <https://w3id.org/nhsgraph/def#> "
+        "ASK { { ?o nhs:odsCode ?_code } UNION { ?o nhs:onsCode ?_code } }",
+        substitutions={ox.Variable("_code"): lit},
+    )
+    if bool(found):
+        return None
+    codes = [
+        s["c"].value
+        for s in store.query(
+            "PREFIX nhs: <https://w3id.org/nhsgraph/def#> "
+            "SELECT DISTINCT ?c { ?o nhs:odsCode|nhs:onsCode ?c }"
+        )
+    ]
+    return difflib.get_close_matches(code, codes, n=5, cutoff=0.5)
+
+
+def bind(query: CannedQuery, raw: dict[str, str], store: ox.Store | None = None) -> dict[str, ox.Term]:
+    """Check every parameter value and turn it into the RDF term it binds.
+
+    Raises:
+        ParameterError: a parameter is unknown, missing, or not of its type.
+    """
+    known = {p.name: p for p in query.params}
+    for key in raw:
+        if key not in known:
+            raise ParameterError(
+                f"query {query.name!r} has no parameter {key!r}",
+                hint=f"its parameters are: {query.usage() or '(none)'}",
+            )
+    bound: dict[str, ox.Term] = {}
+    for param in query.params:
+        if param.name not in raw:
+            if param.required:
+                raise ParameterError(
+                    f"query {query.name!r} needs --param {param.name}=<{param.type}>",
+                    hint=param.description,
+                )
+            continue
+        bound[param.variable] = _term(param, raw[param.name], store)
+    for first, second in query.ranges:
+        a, b = bound.get(f"_{first}"), bound.get(f"_{second}")
+        if isinstance(a, ox.Literal) and isinstance(b, ox.Literal):
+            check_range(date.fromisoformat(a.value), date.fromisoformat(b.value),
+                        what=f"parameters {first}..{second}")
+    return bound
+
+
+def _term(param: Param, value: str, store: ox.Store | None) -> ox.Term:
+    what = f"parameter {param.name}"
+    if param.type == "date":
+        day = parse_date(value, what=what)
+        return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD.date))
+    if param.type == "type":
+        slug = value.strip().lower()
+        if slug not in TYPES:
+            close = difflib.get_close_matches(slug, TYPES, n=3)
+            raise ParameterError(
+                f"{what}: {value!r} is not an organisation type",
+                hint=(f"did you mean {', '.join(close)}? " if close else "")
+                + f"types are: {', '.join(TYPES)}",
+            )
+        return ox.NamedNode(KIND[slug])
+    if param.type == "code":
+        code = value.strip().upper()
+        if not _CODE.match(code):
+            raise ParameterError(
+                f"{what}: {value!r} is not an ODS or ONS code (2-12 letters and digits)",
+                hint="for example 42D, QHL or E54000028",
+            )
+        close = _code_known(store, code)
+        if close is not None:
+            hint = f"did you mean {', '.join(close)}?" if close else "no organisation has a similar code"
+            raise ParameterError(f"{what}: no organisation has the code {code!r}", hint=hint)
+        return ox.Literal(code)
+    if param.type == "area":
+        text = value.strip()
+        if not text or len(text) > 100 or any(ch in text for ch in "\n\r\t\0"):
+            raise ParameterError(f"{what}: {value!r} is not a district code or name")
+        return ox.Literal(text)
+    text = value
+    if len(text) > 200:
+        raise ParameterError(f"{what}: longer than 200 characters")
+    return ox.Literal(text)
+
+
+# -- running ------------------------------------------------------------------------------
+
+_UPDATE = re.compile(
+    r"^\s*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE | re.MULTILINE
+)
+
+
+def strip_comments(text: str) -> str:
+    """The query text without comments (a ``#`` outside IRIs and strings)."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "\"'":
+            long = text.startswith(ch * 3, i)
+            quote = ch * 3 if long else ch
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + len(quote)])
+            i = j + len(quote)
+        elif ch == "<":
+            j = text.find(">", i)
+            if j == -1 or any(c in text[i:j] for c in " \n\t{}"):
+                out.append(ch)
+                i += 1
+            else:
+                out.append(text[i : j + 1])
+                i = j + 1
+        elif ch == "#":
+            j = text.find("\n", i)
+            i = n if j == -1 else j
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def is_update(text: str) -> bool:
+    """True if the text is a SPARQL Update (which only ``push`` may send)."""
+    body = strip_comments(text)
+    body = re.sub(r"^\s*(BASE\s*<[^>]*>|PREFIX\s+[\w-]*:\s*<[^>]*>)\s*", "", body, flags=re.IGNORECASE)
+    while True:
+        stripped = re.sub(r"^\s*(BASE\s*<[^>]*>|PREFIX\s+[\w-]*:\s*<[^>]*>)\s*", "", body,
+                          flags=re.IGNORECASE)
+        if stripped == body:
+            break
+        body = stripped
+    return bool(_UPDATE.match(body))
+
+
+def with_values(text: str, bindings: dict[str, ox.Term]) -> str:
+    """The query with a ``VALUES`` block for ``bindings`` at the top of its WHERE clause.
+
+    Used for Oxigraph and remote endpoints. Each value is
+    an RDF term already checked by :func:`bind`, written in its N-Triples
+    form, so it can only ever be one term.
+    """
+    if not bindings:
+        return text
+    body = strip_comments(text)
+    match = re.search(r"\bWHERE\s*\{", body, re.IGNORECASE) or re.search(r"\{", body)
+    if match is None:
+        raise QueryError("the query has no WHERE clause to bind parameters in")
+    names = sorted(bindings)
+    row = " ".join(str(bindings[n]) for n in names)
+    values = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }} "
+    return body[: match.end()] + values + body[match.end():]
