@@ -21,6 +21,7 @@ from decimal import Decimal
 import pyoxigraph as ox
 
 from nhsgraph.errors import BuildError
+from nhsgraph.temporal import Interval
 from nhsgraph.terms import (
     DCTERMS,
     ID,
@@ -39,6 +40,9 @@ from nhsgraph.terms import (
 
 Value = ox.NamedNode | str | date | int | Decimal | bool
 PRECISION = {"day": None, "month": TIME.unitMonth, "year": TIME.unitYear}
+
+#: Event types through which an organisation succeeds another (nhs:hasSuccessor).
+SUCCESSIONS = frozenset({"Establishment", "Merger", "Split", "Abolition", "BoundaryChange"})
 
 #: Properties that take at most one value per node; a second value is a conflict.
 FUNCTIONAL = frozenset(
@@ -137,6 +141,16 @@ class GraphBuilder:
             if PRECISION[end_precision]:
                 self.add(subject, NHS.endDatePrecision, node(PRECISION[end_precision]))
 
+    def lifetime(self, kind: str, code: str) -> Interval | None:
+        """The lifetime of an organisation defined so far, or None if it is not (yet) defined."""
+        iri = org_iri(kind, code)
+        start = self._single.get((iri, NHS.startDate))
+        if start is None:
+            return None
+        end = self._single.get((iri, NHS.endDate))
+        return Interval(date.fromisoformat(start[0].value),
+                        date.fromisoformat(end[0].value) if end else None)
+
     def ref(self, kind: str, code: str, *, why: str = "") -> ox.NamedNode:
         """A reference to an organisation that some ingest module must define."""
         iri = org_iri(kind, code)
@@ -198,6 +212,7 @@ class GraphBuilder:
         self.add(iri, RDF_TYPE, node(KIND_CLASS[kind]))
         self.add(iri, NHS.kind, node(KIND[kind]))
         self.add(iri, SKOS.prefLabel, name)
+        self.add(iri, SKOS.notation, code)
         if ods:
             self.add(iri, NHS.odsCode, ods, why=why)
         for code_value in ons:
@@ -288,10 +303,15 @@ class GraphBuilder:
         label: str | None = None,
         precision: str = "day",
         planned: bool = False,
+        key: str | None = None,
     ) -> ox.NamedNode:
-        """A change event taking effect on ``effective`` (the first day of the new state)."""
+        """A change event taking effect on ``effective`` (the first day of the new state).
+
+        ``key`` tells apart events of one type, day and inputs (for example two
+        areas moving between the same two bodies); by default the inputs name it.
+        """
         original, resulting = sorted(original, key=_slug), sorted(resulting, key=_slug)
-        key = "+".join(_slug(o) for o in (original or resulting))
+        key = key or "+".join(_slug(o) for o in (original or resulting))
         iri = f"{ID}event/{effective.isoformat()}/{event_type.lower()}/{key}"
         self.add(iri, RDF_TYPE, node(NHS[event_type]))
         self.add(iri, NHS.effectiveDate, effective, why=f"{event_type} {key}")
@@ -305,8 +325,21 @@ class GraphBuilder:
             self.add(iri, RDFS.label, label)
         if planned:
             self.add(iri, NHS.planned, True)
+        if event_type in SUCCESSIONS:
+            for before in original:
+                for after in resulting:
+                    if before != after:
+                        self.add(before.value, NHS.hasSuccessor, after)
         self._cite(iri, sources)
         return node(iri)
+
+    def add_conflict(self, about: str, comment: str, *, sources: Iterable[str], key: str) -> None:
+        """Record that sources disagree about ``about``, and what was chosen by which rule."""
+        iri = f"{ID}conflict/{_slug(node(about))}/{key}"
+        self.add(iri, RDF_TYPE, node(NHS.ConflictNote))
+        self.add(iri, NHS.about, node(about))
+        self.add(iri, RDFS.comment, comment)
+        self._cite(iri, sources)
 
     # -- the end -----------------------------------------------------------------------
     def finish(self) -> list[ox.Triple]:

@@ -57,6 +57,7 @@ NHS = Vocabulary(
     StatusRecord statusOf status AreaCoverage coveringOrganisation coveredArea lsoaCount
     lsoaTotal share
     Establishment Designation Renaming Merger Split BoundaryChange Abolition Clustering planned
+    hasSuccessor
     BoardPost nominatedBy
     Source file sha256 ConflictNote about
     """,

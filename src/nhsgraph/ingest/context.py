@@ -23,6 +23,14 @@ class Context:
     data_dir: Path
     builder: GraphBuilder
     registry: dict[str, SourceEntry] = field(default_factory=dict)
+    #: Code maps that one module derives and later modules use, by name:
+    #: "stp_ons_to_ods" (E54 code of an STP -> its ODS Q-code, every year),
+    #: "ccg_ons_to_ods" (E38 code of a CCG -> its ODS code),
+    #: "icb_ons_to_ods" (E54 code of an ICB -> its ODS code),
+    #: "sub_icb_ons_to_ods" (E38 code of a sub-ICB location -> its ODS code).
+    lookups: dict[str, dict[str, str]] = field(default_factory=dict)
+    _cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[readers.Row]] = field(
+        default_factory=dict, repr=False)
 
     def path(self, source_id: str) -> Path:
         """The file of a registered source, checked to exist."""
@@ -43,10 +51,18 @@ class Context:
         return str(Path("data") / (self.registry[source_id].file or source_id))
 
     def rows(self, source_id: str, **kwargs: Any) -> list[readers.Row]:
-        return readers.read_csv(self.path(source_id), display=self.display(source_id), **kwargs)
+        """The rows of a registered CSV source, read once per build (modules share them)."""
+        key = (source_id, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+        if key not in self._cache:
+            self._cache[key] = readers.read_csv(self.path(source_id), display=self.display(source_id),
+                                                **kwargs)
+        return self._cache[key]
 
     def ods_rows(self, source_id: str) -> list[readers.Row]:
         return readers.read_ods(self.path(source_id), display=self.display(source_id))
+
+    def sheet(self, source_id: str, sheet: str) -> list[readers.Row]:
+        return readers.read_xlsx_sheet(self.path(source_id), sheet, display=self.display(source_id))
 
     def json(self, source_id: str) -> Any:
         return readers.read_json(self.path(source_id), display=self.display(source_id))

@@ -12,17 +12,37 @@ Sources and rules:
   not change), so they are not the ICB's.
 - ONS codes are matched to ICBs through every ONS file that pairs them with
   ODS codes (July 2022, April 2023, December 2024).
+- **Statutory ICSs.** Each ICB of 2022 is part of a statutory integrated
+  care system, ``nhsid:ics/<code>``, from 2022-07-01, named as ONS named the
+  system in April 2021. Its ``nhs:Establishment`` event replaces the STP
+  partnership with the same ODS code. Integrated care partnerships are not
+  created: no source dates their establishment (a gap in data/README.md).
+- **2026.** The ICBs created on 2026-04-01 come from
+  ``data/curated/icb-2026.csv`` (names from ODS; ONS codes seen only in
+  third-party code are recorded with a comment saying they are unverified).
+  Their predecessors end on 2026-03-31. The successions of
+  ``data/curated/icb-2026-successions.csv`` must match the ODS successor
+  file row for row; a predecessor with several successors is a
+  ``nhs:Split``, a successor with predecessors is a ``nhs:Merger`` (or a
+  ``nhs:BoundaryChange`` when the successor existed before).
+- **Clusters** (2025): ``data/curated/clusters.csv``. A cluster ends when its
+  members stop being separate ICBs (the earliest member end).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from collections import defaultdict
+
 from nhsgraph.errors import DataError
 from nhsgraph.ingest.context import Context
-from nhsgraph.temporal import Interval, coalesce
+from nhsgraph.temporal import Interval, coalesce, day_before
+from nhsgraph.terms import ORG, RDFS
 
 ICB_START = date(2022, 7, 1)
+MERGERS_2026 = date(2026, 4, 1)
+SUCC = "ods-succ-2026"
 LOOKUP_2022 = "ons-loc22-icb22-nhser22"
 CHD = "ons-chd-2024-07-e54"
 
@@ -60,14 +80,136 @@ def ingest(ctx: Context) -> None:
         if not versions:
             raise DataError(f"ICB {ods} ({ons_2022}) has no version in the CHD", path=CHD)
         start = versions[0][0].start
+        end = _ends_2026(ctx).get(ods)
         org = b.add_organisation(
-            "icb", ods, name=versions[-1][2], start=start, sources=[LOOKUP_2022, CHD],
+            "icb", ods, name=versions[-1][2], start=start, end=end,
+            sources=[LOOKUP_2022, CHD] + ([SUCC] if end else []),
             ods=ods, ons=sorted({code for _, code, _ in versions}),
         )
+        life = Interval(start, end)
         for span, code, _ in versions:
-            b.add_code(org, "ONS", code, span.start, span.end, sources=[CHD])
-        b.add_code(org, "ODS", ods, start, None, sources=[LOOKUP_2022])
+            kept = span.intersection(life)
+            if kept:
+                b.add_code(org, "ONS", code, kept.start, kept.end, sources=[CHD])
+        b.add_code(org, "ODS", ods, start, end, sources=[LOOKUP_2022])
         for span, name in coalesce([(span, name) for span, _, name in versions]):
-            b.add_name(org, name, span.start, span.end, sources=[CHD])
-        b.add_membership(org, b.ref("region", region, why=f"region of ICB {ods}"), start, None,
-                         sources=[LOOKUP_2022])
+            kept = span.intersection(life)
+            if kept:
+                b.add_name(org, name, kept.start, kept.end, sources=[CHD])
+        b.add_membership(org, b.ref("region", region, why=f"region of ICB {ods}"), start,
+                         _ends_2026(ctx).get(ods), sources=[LOOKUP_2022])
+    ctx.lookups["icb_ons_to_ods"] = dict(ons_to_ods)
+    _statutory_systems(ctx, icbs)
+    _icbs_2026(ctx, icbs)
+    _clusters(ctx)
+
+
+def _ends_2026(ctx: Context) -> dict[str, date]:
+    """ICBs that end on 2026-03-31: predecessors in the ODS successor file (2026 rows)."""
+    cached = ctx.lookups.get("icb_ends_2026")
+    if cached is None:
+        cached = {}
+        successors = {r["successor_ods"] for r in ctx.curated("icb-2026-successions.csv")}
+        for pred, _succ, _row in _succ_rows(ctx):
+            if pred not in successors:
+                cached[pred] = day_before(MERGERS_2026).isoformat()
+        ctx.lookups["icb_ends_2026"] = cached
+    return {k: date.fromisoformat(v) for k, v in cached.items()}
+
+
+def _succ_rows(ctx: Context) -> list[tuple[str, str, object]]:
+    header = ["predecessor", "successor", "reason", "effective", "flag"]
+    out = []
+    for row in ctx.rows(SUCC, header=header):
+        if row["effective"] == "20260401" and row["predecessor"].startswith("Q") and len(row["predecessor"]) == 3:
+            out.append((row["predecessor"], row["successor"], row))
+    return out
+
+
+def _statutory_systems(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
+    b = ctx.builder
+    names = {r["STP21CDH"]: r["STP21NM"] for r in ctx.rows("ons-ccg21-stp21-cal21")}
+    establishment = [r for r in ctx.curated("events.csv")
+                     if r["event_type"] == "establishment" and r["subject_kind"] == "ics"]
+    law = establishment[0]["source_ids"].split(";") if establishment else []
+    ends = _ends_2026(ctx)
+    for ods in sorted(icbs):
+        if ods not in names:
+            raise DataError(f"ICB {ods} has no STP of the same code in April 2021",
+                            path=ctx.display("ons-ccg21-stp21-cal21"))
+        ics = b.add_organisation("ics", ods, name=names[ods], start=ICB_START, end=ends.get(ods),
+                                 sources=["ons-ccg21-stp21-cal21", LOOKUP_2022, *law], ods=None)
+        icb = b.ref("icb", ods)
+        b.add(icb.value, ORG.subOrganizationOf, ics)
+        stp = b.ref("stp", ods, why=f"partnership replaced by ICS {ods}")
+        b.add_event("Establishment", ICB_START, original=[stp], resulting=[icb, ics],
+                    sources=[LOOKUP_2022, CHD, *law],
+                    label=f"{names[ods]}: statutory ICS and its ICB established; the STP partnership ends")
+
+
+def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
+    b = ctx.builder
+    curated = ctx.curated("icb-2026-successions.csv")
+    stated = {(r["predecessor_ods"], r["successor_ods"]) for r in curated}
+    official = {(p, s) for p, s, _ in _succ_rows(ctx)}
+    if stated != official:
+        raise DataError(
+            "data/curated/icb-2026-successions.csv and the ODS successor file disagree: "
+            f"only curated {sorted(stated - official)}, only ODS {sorted(official - stated)}",
+            path="data/curated/icb-2026-successions.csv",
+        )
+    for row in ctx.curated("icb-2026.csv"):
+        start = row.date("start")
+        sources = row["source_ids"].split(";")
+        org = b.add_organisation("icb", row["ods"], name=row["name"], start=start, sources=sources,
+                                 ods=row["ods"])
+        b.add_code(org, "ODS", row["ods"], start, None, sources=[SUCC])
+        if row["ons"]:
+            b.add_code(org, "ONS", row["ons"], start, None, sources=sources)
+            record = f"{org.value}".replace("/id/icb/", "/id/code/icb-") + f"/{start.isoformat()}/ons/{row['ons']}"
+            if row["ons_verified"] != "yes":
+                b.add(record, RDFS.comment, "UNVERIFIED: this ONS code was seen only in third-party "
+                      "code; the ONS April 2026 names-and-codes file was not found.")
+    by_pred: dict[str, list] = defaultdict(list)
+    by_succ: dict[str, list] = defaultdict(list)
+    for row in curated:
+        by_pred[row["predecessor_ods"]].append(row)
+        by_succ[row["successor_ods"]].append(row)
+    for pred, rows in sorted(by_pred.items()):
+        if len(rows) > 1:
+            b.add_event("Split", MERGERS_2026, original=[b.ref("icb", pred)],
+                        resulting=[b.ref("icb", r["successor_ods"]) for r in rows],
+                        sources=sorted({s for r in rows for s in r["source_ids"].split(";")}),
+                        label=f"ICB {pred} split between {', '.join(r['successor_ods'] for r in rows)}")
+    for succ, rows in sorted(by_succ.items()):
+        existed = succ in icbs
+        kind = "BoundaryChange" if existed else "Merger"
+        original = [b.ref("icb", r["predecessor_ods"]) for r in rows] + ([b.ref("icb", succ)] if existed else [])
+        b.add_event(kind, MERGERS_2026, original=original, resulting=[b.ref("icb", succ)],
+                    sources=sorted({s for r in rows for s in r["source_ids"].split(";")}),
+                    label=f"ICB {succ} from {', '.join(r['predecessor_ods'] for r in rows)}")
+
+
+def _clusters(ctx: Context) -> None:
+    b = ctx.builder
+    members: dict[str, list] = defaultdict(list)
+    for row in ctx.curated("clusters.csv"):
+        members[row["cluster_id"]].append(row)
+    for cluster_id, rows in sorted(members.items()):
+        start = min(r.date("start") for r in rows)
+        precision = rows[0]["start_precision"] or "day"
+        lives = [b.lifetime("icb", r["icb_ods"]) for r in rows]
+        if any(life is None for life in lives):
+            raise rows[0].error(f"cluster {cluster_id} names an ICB that is not defined")
+        ends = [life.end for life in lives if life.end]
+        end = min(ends) if ends else None
+        sources = sorted({s for r in rows for s in r["source_ids"].split(";")})
+        names = " and ".join(r["icb_name"] for r in rows)
+        org = b.add_organisation("cluster", cluster_id, name=f"ICB cluster: {names}", start=start,
+                                 end=end, sources=sources, start_precision=precision)
+        for row in rows:
+            b.add_membership(b.ref("icb", row["icb_ods"]), org, start, end,
+                             sources=row["source_ids"].split(";"))
+        b.add_event("Clustering", start, original=[b.ref("icb", r["icb_ods"]) for r in rows],
+                    resulting=[org], sources=sources, precision=precision,
+                    label=f"Shared leadership: {names}")

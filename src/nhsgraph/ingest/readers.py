@@ -92,7 +92,7 @@ def read_csv(path: Path, *, encoding: str = "utf-8-sig", header: list[str] | Non
         if header is None:
             columns = [c.strip() for c in columns]
         for record in reader:
-            if not record or all(not v.strip() for v in record):
+            if not any(record) or (len(record) == 1 and not record[0].strip()):
                 continue
             if len(record) != len(columns):
                 raise DataError(
@@ -135,3 +135,59 @@ def read_json(path: Path, *, display: str | None = None) -> Any:
 def rows_by(rows: list[Row], column: str) -> Iterator[tuple[str, Row]]:
     for row in rows:
         yield row[column], row
+
+
+_XLSX_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+}
+
+
+def _column(ref: str) -> str:
+    return "".join(ch for ch in ref if ch.isalpha())
+
+
+def read_xlsx_sheet(path: Path, sheet: str, *, display: str | None = None) -> list[Row]:
+    """Read one worksheet of an .xlsx file, keyed by column letter (A, B, ...).
+
+    Uses only the standard library (an .xlsx file is a zip of XML parts), so
+    reading the one ODS workbook the build needs adds no dependency. Cells
+    are placed by their reference, so sparse rows keep their columns.
+    """
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    name = display or str(path)
+    try:
+        book = zipfile.ZipFile(path)
+        strings = []
+        if "xl/sharedStrings.xml" in book.namelist():
+            root = ET.fromstring(book.read("xl/sharedStrings.xml"))
+            for si in root.findall("m:si", _XLSX_NS):
+                strings.append("".join(t.text or "" for t in si.iter(f"{{{_XLSX_NS['m']}}}t")))
+        workbook = ET.fromstring(book.read("xl/workbook.xml"))
+        rels = ET.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target") for r in rels}
+        sheet_target = None
+        for entry in workbook.find("m:sheets", _XLSX_NS) or []:
+            if entry.get("name") == sheet:
+                sheet_target = targets[entry.get(f"{{{_XLSX_NS['r']}}}id")]
+        if sheet_target is None:
+            raise DataError(f"no worksheet named {sheet!r}", path=name)
+        part = "xl/" + sheet_target.lstrip("/").removeprefix("xl/")
+        root = ET.fromstring(book.read(part))
+    except (zipfile.BadZipFile, KeyError, ET.ParseError) as exc:
+        raise DataError(f"not a readable .xlsx workbook ({exc})", path=name) from None
+    rows = []
+    for row in root.iter(f"{{{_XLSX_NS['m']}}}row"):
+        values: dict[str, str] = {}
+        for c in row.findall("m:c", _XLSX_NS):
+            v = c.find("m:v", _XLSX_NS)
+            if v is not None and v.text is not None:
+                text = strings[int(v.text)] if c.get("t") == "s" else v.text
+            else:
+                inline = c.find("m:is", _XLSX_NS)
+                text = "".join(t.text or "" for t in inline.iter(f"{{{_XLSX_NS['m']}}}t")) if inline is not None else ""
+            values[_column(c.get("r", ""))] = text
+        rows.append(Row(values, f"{name}[{sheet}]", int(row.get("r", "0"))))
+    return rows
