@@ -116,26 +116,33 @@ def get(name: str) -> CannedQuery:
     return queries[name]
 
 
-def _code_known(store: ox.Store | None, code: str) -> list[str] | None:
-    """None if the code is known (or there is no store to ask); else close matches."""
+_PREFIXES = (
+    "PREFIX nhs: <https://w3id.org/nhsgraph/def#> "
+    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+)
+#: What a value of each checked type must name, and the list to suggest from.
+_LOOKUPS = {
+    "code": ("ASK { ?o nhs:odsCode|nhs:onsCode|skos:notation ?_value ; nhs:kind ?k }",
+             "SELECT DISTINCT ?c { ?o nhs:odsCode|nhs:onsCode|skos:notation ?c ; nhs:kind ?k }"),
+    "area": ("ASK { ?a nhs:kind <https://w3id.org/nhsgraph/def/kind/lad> ; skos:prefLabel ?n ; "
+             "nhs:onsCode ?c . FILTER(?c = ?_value || LCASE(?n) = LCASE(?_value)) }",
+             "SELECT DISTINCT ?c { ?a nhs:kind <https://w3id.org/nhsgraph/def/kind/lad> ; "
+             "skos:prefLabel|nhs:onsCode ?c }"),
+}
+
+
+def _unknown(store: ox.Store | None, kind: str, value: ox.Literal) -> list[str] | None:
+    """None if the value names something in the graph (or there is no store to ask);
+    otherwise close matches to suggest."""
     if store is None:
         return None
-    lit = ox.Literal(code)
-    found = store.query(
-        "PREFIX nhs: <https://w3id.org/nhsgraph/def#> "
-        "ASK { { ?o nhs:odsCode ?_code } UNION { ?o nhs:onsCode ?_code } }",
-        substitutions={ox.Variable("_code"): lit},
-    )
-    if bool(found):
+    ask, candidates = _LOOKUPS[kind]
+    if bool(store.query(with_values(_PREFIXES + ask, {"_value": value}))):
         return None
-    codes = [
-        s["c"].value
-        for s in store.query(
-            "PREFIX nhs: <https://w3id.org/nhsgraph/def#> "
-            "SELECT DISTINCT ?c { ?o nhs:odsCode|nhs:onsCode ?c }"
-        )
-    ]
-    return difflib.get_close_matches(code, codes, n=5, cutoff=0.5)
+    names = [s["c"].value for s in store.query(_PREFIXES + candidates)]
+    folded = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(value.value.lower(), list(folded), n=5, cutoff=0.6)
+    return [folded[c] for c in close]
 
 
 def bind(query: CannedQuery, raw: dict[str, str], store: ox.Store | None = None) -> dict[str, ox.Term]:
@@ -191,15 +198,19 @@ def _term(param: Param, value: str, store: ox.Store | None) -> ox.Term:
                 f"{what}: {value!r} is not an ODS or ONS code (2-12 letters and digits)",
                 hint="for example 42D, QHL or E54000028",
             )
-        close = _code_known(store, code)
+        close = _unknown(store, "code", ox.Literal(code))
         if close is not None:
             hint = f"did you mean {', '.join(close)}?" if close else "no organisation has a similar code"
             raise ParameterError(f"{what}: no organisation has the code {code!r}", hint=hint)
         return ox.Literal(code)
     if param.type == "area":
         text = value.strip()
-        if not text or len(text) > 100 or any(ch in text for ch in "\n\r\t\0"):
+        if not text or len(text) > 100 or any(not ch.isprintable() for ch in text):
             raise ParameterError(f"{what}: {value!r} is not a district code or name")
+        close = _unknown(store, "area", ox.Literal(text))
+        if close is not None:
+            hint = f"did you mean {', '.join(close)}?" if close else "give a local authority district code or name, e.g. E08000025 or Birmingham"
+            raise ParameterError(f"{what}: no local authority district is called {text!r}", hint=hint)
         return ox.Literal(text)
     text = value
     if len(text) > 200:
