@@ -129,6 +129,11 @@ _LOOKUPS = {
              "SELECT DISTINCT ?c { ?a nhs:kind <https://w3id.org/nhsgraph/def/kind/lad> ; "
              "skos:prefLabel|nhs:onsCode ?c }"),
 }
+_DISTRICTS = (
+    "SELECT ?a ?c ?n ?s ?e { ?a nhs:kind <https://w3id.org/nhsgraph/def/kind/lad> ; "
+    "skos:prefLabel ?n ; nhs:onsCode ?c ; nhs:startDate ?s . OPTIONAL { ?a nhs:endDate ?e } "
+    "FILTER(?c = ?_value || LCASE(?n) = LCASE(?_value)) } ORDER BY ?c"
+)
 
 
 def _unknown(store: ox.Store | None, kind: str, value: ox.Literal) -> list[str] | None:
@@ -167,7 +172,7 @@ def bind(query: CannedQuery, raw: dict[str, str], store: ox.Store | None = None)
                     hint=param.description,
                 )
             continue
-        bound[param.variable] = _term(param, raw[param.name], store)
+        bound[param.variable] = parse_param(param.type, raw[param.name], name=param.name, store=store)
     for first, second in query.ranges:
         a, b = bound.get(f"_{first}"), bound.get(f"_{second}")
         if isinstance(a, ox.Literal) and isinstance(b, ox.Literal):
@@ -176,12 +181,39 @@ def bind(query: CannedQuery, raw: dict[str, str], store: ox.Store | None = None)
     return bound
 
 
-def _term(param: Param, value: str, store: ox.Store | None) -> ox.Term:
-    what = f"parameter {param.name}"
-    if param.type == "date":
+def _district(store: ox.Store | None, text: str, what: str) -> ox.Term:
+    """The district IRI a code or name stands for (queries anchor their patterns on it)."""
+    from nhsgraph.terms import ID
+
+    if store is None:  # no graph to ask: only a code can be turned into its IRI
+        if re.fullmatch(r"E0[6-9]\d{6}", text):
+            return ox.NamedNode(f"{ID}lad/{text}")
+        raise ParameterError(f"{what}: {text!r} needs the embedded graph to be resolved; give an ONS code")
+    found = list(store.query(with_values(_PREFIXES + _DISTRICTS, {"_value": ox.Literal(text)})))
+    if not found:
+        close = _unknown(store, "area", ox.Literal(text)) or []
+        hint = (f"did you mean {', '.join(close)}?" if close
+                else "give a local authority district code or name, e.g. E08000025 or Birmingham")
+        raise ParameterError(f"{what}: no local authority district is called {text!r}", hint=hint)
+    if len(found) > 1:
+        options = "; ".join(
+            f"{r['c'].value} ({r['n'].value}, {r['s'].value} to {r['e'].value if r['e'] else 'today'})"
+            for r in found)
+        raise ParameterError(f"{what}: {text!r} names {len(found)} districts", hint=f"give one code: {options}")
+    return found[0]["a"]
+
+
+def parse_param(kind: str, value: str, *, name: str, store: ox.Store | None = None) -> ox.Term:
+    """Check one parameter value against its type and return the RDF term it binds.
+
+    Raises:
+        ParameterError: the value is not of its type, or names nothing in ``store``.
+    """
+    what = name if name.startswith("-") else f"parameter {name}"
+    if kind == "date":
         day = parse_date(value, what=what)
         return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD.date))
-    if param.type == "type":
+    if kind == "type":
         slug = value.strip().lower()
         if slug not in TYPES:
             close = difflib.get_close_matches(slug, TYPES, n=3)
@@ -191,7 +223,7 @@ def _term(param: Param, value: str, store: ox.Store | None) -> ox.Term:
                 + f"types are: {', '.join(TYPES)}",
             )
         return ox.NamedNode(KIND[slug])
-    if param.type == "code":
+    if kind == "code":
         code = value.strip().upper()
         if not _CODE.match(code):
             raise ParameterError(
@@ -203,15 +235,11 @@ def _term(param: Param, value: str, store: ox.Store | None) -> ox.Term:
             hint = f"did you mean {', '.join(close)}?" if close else "no organisation has a similar code"
             raise ParameterError(f"{what}: no organisation has the code {code!r}", hint=hint)
         return ox.Literal(code)
-    if param.type == "area":
+    if kind == "area":
         text = value.strip()
         if not text or len(text) > 100 or any(not ch.isprintable() for ch in text):
             raise ParameterError(f"{what}: {value!r} is not a district code or name")
-        close = _unknown(store, "area", ox.Literal(text))
-        if close is not None:
-            hint = f"did you mean {', '.join(close)}?" if close else "give a local authority district code or name, e.g. E08000025 or Birmingham"
-            raise ParameterError(f"{what}: no local authority district is called {text!r}", hint=hint)
-        return ox.Literal(text)
+        return _district(store, text, what)
     text = value
     if len(text) > 200:
         raise ParameterError(f"{what}: longer than 200 characters")
