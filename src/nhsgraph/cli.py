@@ -249,6 +249,101 @@ def sparql(query_file: str, fmt: str, allow_update: bool, endpoint: str | None, 
     _emit(results.format_result(result, fmt))
 
 
+@cli.command(epilog=EPILOG)
+@click.argument("code")
+@click.option("--format", "fmt", type=click.Choice(("table", "csv", "tsv", "json", "dot", "mermaid")),
+              default="table", show_default=True,
+              help="table/csv/tsv/json rows, or a diagram: dot (Graphviz) or mermaid.")
+def lineage(code: str, fmt: str) -> None:
+    """Trace every predecessor and successor of the organisations known by CODE.
+
+    \b
+    Examples:
+      nhsgraph lineage 42D
+      nhsgraph lineage 42D --format dot | dot -Tsvg > 42D.svg
+    """
+    from nhsgraph import history, results
+    from nhsgraph import store as embedded
+
+    result = history.lineage(embedded.open_store(), code)
+    if fmt == "dot":
+        _emit(history.lineage_dot(result))
+    elif fmt == "mermaid":
+        _emit(history.lineage_mermaid(result))
+    else:
+        _emit(results.format_result(result, fmt))
+
+
+@cli.command(epilog=EPILOG)
+@click.option("--from-type", required=True, help="The kind to map from, e.g. ccg.")
+@click.option("--from-date", required=True, help="The day the 'from' organisations existed, YYYY-MM-DD.")
+@click.option("--to-type", required=True, help="The kind to map to, e.g. icb.")
+@click.option("--to-date", required=True, help="The day the 'to' organisations existed, YYYY-MM-DD.")
+@click.option("--format", "fmt", type=format_choice, default="csv", show_default=True,
+              help="csv (default, for analysts), tsv, json or table.")
+def crosswalk(from_type: str, from_date: str, to_type: str, to_date: str, fmt: str) -> None:
+    """Map every organisation of one kind on one date to its successors of another kind on another date.
+
+    Each row gives the share of the 'from' organisation's area that the 'to'
+    organisation covers, and how the share was worked out (method).
+
+    \b
+    Example:
+      nhsgraph crosswalk --from-type ccg --from-date 2021-04-01 --to-type icb --to-date 2022-07-01
+    """
+    from nhsgraph import history, results
+    from nhsgraph import store as embedded
+    from nhsgraph.results import Cell, Result
+
+    rows = history.crosswalk(embedded.open_store(), from_type, from_date, to_type, to_date)
+    table = Result(history.CrosswalkRow.COLUMNS, tuple(
+        tuple(Cell("literal", getattr(r, c)) if getattr(r, c) != "" else None for c in history.CrosswalkRow.COLUMNS)
+        for r in rows))
+    _emit(results.format_result(table, fmt))
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("first", metavar="D1")
+@click.argument("second", metavar="D2")
+def diff(first: str, second: str) -> None:
+    """Say in plain words what was established, ended, merged, renamed or moved between D1 and D2.
+
+    \b
+    Example:
+      nhsgraph diff 2022-06-30 2022-07-01
+    """
+    from nhsgraph import history
+    from nhsgraph import store as embedded
+
+    lines = history.diff(embedded.open_store(), first, second)
+    _emit("\n".join(lines) + ("\n" if lines else "no changes\n"))
+
+
+@cli.command(epilog=EPILOG)
+@click.option("--endpoint", required=True, metavar="URL",
+              help="The SPARQL 1.1 Graph Store Protocol endpoint, e.g. http://127.0.0.1:7878/store")
+@click.option("--graph", "graph_iri", default="https://w3id.org/nhsgraph/graph", show_default=True,
+              help="The named graph to replace.")
+@timeout_option
+def push(endpoint: str, graph_iri: str, timeout: float) -> None:
+    """Load the embedded graph into a triple store, replacing one named graph.
+
+    Uses an HTTP PUT of the whole graph (SPARQL 1.1 Graph Store Protocol),
+    which the store applies as one operation: a failed push leaves the
+    store's graph as it was. Credentials come from NHSGRAPH_ENDPOINT_USER and
+    NHSGRAPH_ENDPOINT_PASSWORD.
+
+    \b
+    Example:
+      nhsgraph push --endpoint http://127.0.0.1:7878/store
+    """
+    from nhsgraph import remote
+    from nhsgraph import store as embedded
+
+    count = remote.push(embedded.build().ntriples, endpoint, graph_iri, timeout=timeout)
+    _note(f"pushed {count} triples to <{graph_iri}> at {endpoint}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every failure into a message and an exit code."""
     code = run(argv)
