@@ -74,7 +74,9 @@ def literal(value: Value) -> ox.NamedNode | ox.Literal:
     if isinstance(value, int):
         return ox.Literal(str(value), datatype=ox.NamedNode(XSD.integer))
     if isinstance(value, Decimal):
-        return ox.Literal(str(value), datatype=ox.NamedNode(XSD.decimal))
+        # The canonical lexical form ("0.18", "1"), so every engine prints the same.
+        text = format(value.normalize(), "f")
+        return ox.Literal(text, datatype=ox.NamedNode(XSD.decimal))
     if isinstance(value, str):
         return ox.Literal(value)
     raise TypeError(f"no RDF term for {value!r}")
@@ -291,6 +293,35 @@ class GraphBuilder:
         self.add(iri, ORG.organization, organisation)
         self._dated(iri, start, end, why=f"{_slug(member)} in {_slug(organisation)}")
         self._cite(iri, sources)
+
+    def add_coverage(
+        self,
+        organisation: ox.NamedNode,
+        area: ox.NamedNode,
+        start: date,
+        end: date | None,
+        *,
+        count: int,
+        total: int,
+        share: Decimal,
+        sources: Iterable[str],
+    ) -> ox.NamedNode:
+        """``organisation`` covered ``count`` of the ``total`` LSOAs of ``area`` (an nhs:AreaCoverage)."""
+        if not 0 < count <= total:
+            raise BuildError(f"coverage of {area.value} by {organisation.value}: "
+                             f"{count} of {total} LSOAs is not a share in (0, 1]")
+        lad = area.value.rsplit("/", 1)[-1]
+        iri = f"{ID}coverage/{_slug(organisation)}/{lad}/{start.isoformat()}"
+        why = f"{_slug(organisation)} covers {lad}"
+        self.add(iri, RDF_TYPE, node(NHS.AreaCoverage))
+        self.add(iri, NHS.coveringOrganisation, organisation)
+        self.add(iri, NHS.coveredArea, area)
+        self.add(iri, NHS.lsoaCount, count, why=why)
+        self.add(iri, NHS.lsoaTotal, total, why=why)
+        self.add(iri, NHS.share, share, why=why)
+        self._dated(iri, start, end, why=why)
+        self._cite(iri, sources)
+        return node(iri)
 
     def add_event(
         self,

@@ -248,9 +248,8 @@ def parse_param(kind: str, value: str, *, name: str, store: ox.Store | None = No
 
 # -- running ------------------------------------------------------------------------------
 
-_UPDATE = re.compile(
-    r"^\s*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE | re.MULTILINE
-)
+_PROLOGUE = re.compile(r"^\s*(BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)", re.IGNORECASE)
+_QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
 
 def strip_comments(text: str) -> str:
@@ -284,16 +283,22 @@ def strip_comments(text: str) -> str:
 
 
 def is_update(text: str) -> bool:
-    """True if the text is a SPARQL Update (which only ``push`` may send)."""
-    body = strip_comments(text)
-    body = re.sub(r"^\s*(BASE\s*<[^>]*>|PREFIX\s+[\w-]*:\s*<[^>]*>)\s*", "", body, flags=re.IGNORECASE)
+    """True unless the text is a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE).
+
+    An allow-list: after a leading byte-order mark, comments and the prologue
+    (BASE and PREFIX declarations, whatever characters the prefix name uses),
+    the first keyword must be a query form. Anything else (an Update, or text
+    that is not SPARQL) counts as an update and is refused unless
+    ``--allow-update`` is given; only ``push`` writes.
+    """
+    body = strip_comments(text.lstrip("\ufeff"))
     while True:
-        stripped = re.sub(r"^\s*(BASE\s*<[^>]*>|PREFIX\s+[\w-]*:\s*<[^>]*>)\s*", "", body,
-                          flags=re.IGNORECASE)
-        if stripped == body:
+        match = _PROLOGUE.match(body)
+        if not match:
             break
-        body = stripped
-    return bool(_UPDATE.match(body))
+        body = body[match.end():]
+    first = re.match(r"\s*([A-Za-z]+)", body)
+    return not (first and first[1].upper() in _QUERY_FORMS)
 
 
 def with_values(text: str, bindings: dict[str, ox.Term]) -> str:

@@ -56,19 +56,16 @@ define from the same reading.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 
-import pyoxigraph as ox
 
-from nhsgraph.build import GraphBuilder, _slug, node
-from nhsgraph.errors import BuildError, DataError
+from nhsgraph.errors import DataError
 from nhsgraph.ingest.context import Context
 from nhsgraph.temporal import Interval, day_before
-from nhsgraph.terms import ID, NHS, RDF_TYPE
 
 #: The organisation kinds with coverage, in the order they are written.
 KINDS = ("ccg", "stp", "sub-icb", "icb")
@@ -388,39 +385,6 @@ def coverage_records(
 
 # -- writing ------------------------------------------------------------------------------
 
-def add_coverage(
-    b: GraphBuilder,
-    organisation: ox.NamedNode,
-    area: ox.NamedNode,
-    start: date,
-    end: date | None,
-    *,
-    count: int,
-    total: int,
-    sources: Iterable[str],
-) -> ox.NamedNode:
-    """``organisation`` covered ``count`` of the ``total`` LSOAs of ``area`` over the dates.
-
-    To move into :class:`~nhsgraph.build.GraphBuilder` as ``add_coverage``;
-    written with the builder's low-level calls, like ``add_membership``.
-    """
-    if not 0 < count <= total:
-        raise BuildError(f"coverage of {area.value} by {organisation.value}: "
-                         f"{count} of {total} LSOAs is not a share in (0, 1]")
-    lad = area.value.rsplit("/", 1)[-1]
-    iri = f"{ID}coverage/{_slug(organisation)}/{lad}/{start.isoformat()}"
-    why = f"{_slug(organisation)} covers {lad}"
-    b.add(iri, RDF_TYPE, node(NHS.AreaCoverage))
-    b.add(iri, NHS.coveringOrganisation, organisation)
-    b.add(iri, NHS.coveredArea, area)
-    b.add(iri, NHS.lsoaCount, count, why=why)
-    b.add(iri, NHS.lsoaTotal, total, why=why)
-    b.add(iri, NHS.share, share(count, total), why=why)
-    b._dated(iri, start, end, why=why)
-    b._cite(iri, sources)
-    return node(iri)
-
-
 def ingest(ctx: Context) -> None:
     b = ctx.builder
     snapshots = read_snapshots(ctx)
@@ -429,7 +393,8 @@ def ingest(ctx: Context) -> None:
         records, _gaps = coverage_records(series, b.lifetime)
         for r in records:
             why = f"coverage of {r.lad} in {r.sources[0]}"
-            add_coverage(
-                b, b.ref(kind, r.org, why=why), b.ref("lad", r.lad, why=why),
-                r.span.start, r.span.end, count=r.count, total=r.total, sources=r.sources,
+            b.add_coverage(
+                b.ref(kind, r.org, why=why), b.ref("lad", r.lad, why=why),
+                r.span.start, r.span.end, count=r.count, total=r.total,
+                share=share(r.count, r.total), sources=r.sources,
             )
