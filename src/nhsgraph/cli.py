@@ -35,8 +35,14 @@ def _emit(text: str) -> None:
         raise SystemExit(EXIT_OK) from None
 
 
+def _printable(text: str) -> str:
+    """A message safe for a terminal: control characters (escape codes from a
+    server's reply, say) are shown as \\xNN instead of being acted on."""
+    return "".join(ch if ch.isprintable() or ch == "\n" else f"\\x{ord(ch):02x}" for ch in text)
+
+
 def _note(text: str) -> None:
-    click.echo(text, err=True)
+    click.echo(_printable(text), err=True)
 
 
 def _params(values: tuple[str, ...]) -> dict[str, str]:
@@ -146,14 +152,19 @@ def validate(files: tuple[Path, ...], fmt: str, strict: bool, with_history: bool
 
 
 def _run_sparql(text: str, bindings: dict[str, Any], endpoint: str | None, timeout: float,
-                allow_update: bool, store: Any = None) -> Any:
+                allow_update: bool, store: Any = None, graph: str | None = None) -> Any:
     from nhsgraph import engine
 
     if endpoint:
-        return engine.run_remote(endpoint, text, bindings, timeout=timeout, allow_update=allow_update)
+        return engine.run_remote(endpoint, text, bindings, timeout=timeout, allow_update=allow_update,
+                                 graph=graph)
+    if graph:
+        raise InputError("--graph applies to --endpoint only: the embedded graph has one graph")
+    if allow_update:
+        raise InputError("--allow-update needs --endpoint: the embedded graph is read-only")
     from nhsgraph import store as embedded
 
-    return engine.run_oxigraph(store or embedded.open_store(), text, bindings, allow_update=allow_update)
+    return engine.run_oxigraph(store or embedded.open_store(), text, bindings, timeout=timeout)
 
 
 def _list_queries() -> None:
@@ -174,8 +185,13 @@ endpoint_option = click.option(
     help="Run on this SPARQL 1.1 endpoint instead of the embedded graph. Credentials come from "
     "NHSGRAPH_ENDPOINT_USER and NHSGRAPH_ENDPOINT_PASSWORD.",
 )
+graph_option = click.option(
+    "--graph", "graph", metavar="IRI",
+    help="With --endpoint: query only this named graph (sent as default-graph-uri), e.g. the "
+    "graph `nhsgraph push` loaded.")
 timeout_option = click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0,
-                              show_default=True, help="Seconds to wait for an endpoint.")
+                              show_default=True,
+                              help="Seconds a query may run (locally or on an endpoint) before it is stopped.")
 
 
 @cli.command(epilog=EPILOG)
@@ -185,9 +201,10 @@ timeout_option = click.option("--timeout", type=click.FloatRange(0.1, 3600), def
               help="table for people; csv, tsv and json (SPARQL 1.1 results) for machines.")
 @click.option("--list", "list_", is_flag=True, help="List the canned queries with their parameters.")
 @endpoint_option
+@graph_option
 @timeout_option
 def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, endpoint: str | None,
-          timeout: float) -> None:
+          graph: str | None, timeout: float) -> None:
     """Run a canned query by NAME.
 
     \b
@@ -203,13 +220,12 @@ def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, endpo
     if not name:
         raise click.UsageError("give a query NAME, or --list to see them")
     canned = queries.get(name)
-    store = None
-    if not endpoint:
-        from nhsgraph import store as embedded
+    from nhsgraph import store as embedded
 
-        store = embedded.open_store()
+    # The embedded graph checks parameters (codes, areas) even for a remote run.
+    store = embedded.open_store()
     bindings = queries.bind(canned, _params(param), store)
-    result = _run_sparql(canned.text, bindings, endpoint, timeout, False, store)
+    result = _run_sparql(canned.text, bindings, endpoint, timeout, False, store, graph)
     _emit(results.format_result(result, fmt))
 
 
@@ -219,8 +235,10 @@ def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, endpo
               help="table for people; csv, tsv and json (SPARQL 1.1 results) for machines.")
 @click.option("--allow-update", is_flag=True, help="Allow a SPARQL Update (refused by default).")
 @endpoint_option
+@graph_option
 @timeout_option
-def sparql(query_file: str, fmt: str, allow_update: bool, endpoint: str | None, timeout: float) -> None:
+def sparql(query_file: str, fmt: str, allow_update: bool, endpoint: str | None, graph: str | None,
+           timeout: float) -> None:
     """Run your own SPARQL SELECT query from a file, or from stdin with -.
 
     \b
@@ -243,9 +261,7 @@ def sparql(query_file: str, fmt: str, allow_update: bool, endpoint: str | None, 
         where = query_file
     if not text.strip():
         raise InputError(f"{where}: the query is empty")
-    if allow_update and not endpoint:
-        raise InputError("--allow-update needs --endpoint: the embedded graph is read-only")
-    result = _run_sparql(text, {}, endpoint, timeout, allow_update)
+    result = _run_sparql(text, {}, endpoint, timeout, allow_update, graph=graph)
     _emit(results.format_result(result, fmt))
 
 
@@ -357,10 +373,12 @@ def run(argv: list[str] | None = None, runner: Callable[..., Any] | None = None)
         _emit(exc.ctx.get_help() + "\n" if exc.ctx else "")
         return EXIT_INPUT
     except click.UsageError as exc:
-        exc.show()
+        if exc.ctx is not None:
+            _note(exc.ctx.get_usage())
+        _note(f"error: {exc.format_message()}")
         return EXIT_INPUT
     except click.ClickException as exc:
-        exc.show()
+        _note(f"error: {exc.format_message()}")
         return EXIT_INPUT
     except click.exceptions.Abort:
         _note("aborted")

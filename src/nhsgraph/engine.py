@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import urllib.error
-from typing import Any
+import urllib.parse
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -25,14 +28,46 @@ from nhsgraph.queries import is_update, with_values
 from nhsgraph.results import Cell, Result, cell, from_sparql_json
 
 USER_AGENT = f"nhsgraph/{__version__} (+https://w3id.org/nhsgraph)"
+#: Seconds a query may run, locally or on an endpoint, before it is abandoned.
 DEFAULT_TIMEOUT = 30.0
+T = TypeVar("T")
+
+
+def with_deadline(work: Callable[[], T], timeout: float, what: str) -> T:
+    """Run ``work`` with an overall deadline (not a per-read socket timeout).
+
+    The work runs in a daemon thread: Oxigraph and urllib release the GIL
+    while they wait, so the caller wakes on time and the abandoned thread
+    ends with the process (``nhsgraph`` is a one-shot command).
+
+    Raises:
+        QueryError: the deadline passed.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True, name="nhsgraph-query")
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise QueryError(f"{what} did not finish within {timeout:g} s and was stopped",
+                         hint="narrow the query, or raise --timeout")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _refuse_update(text: str, allow_update: bool) -> None:
     if is_update(text) and not allow_update:
         raise QueryError(
-            "this is a SPARQL Update; query and sparql only read",
-            hint="use `nhsgraph push` to load a graph, or pass --allow-update if you mean it",
+            "this is not a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE): an Update, or not "
+            "SPARQL at all; query and sparql only read",
+            hint="use `nhsgraph push` to load a graph, or pass --allow-update with --endpoint if you mean it",
         )
 
 
@@ -50,40 +85,42 @@ def _ox_cell(term: ox.Term | None) -> Cell | None:
 
 def run_oxigraph(
     store: ox.Store, text: str, bindings: dict[str, ox.Term] | None = None, *,
-    allow_update: bool = False,
+    allow_update: bool = False, timeout: float | None = None,
 ) -> Result:
+    """Run a SELECT on the embedded store, within ``timeout`` seconds if given."""
     _refuse_update(text, allow_update)
-    try:
-        # Oxigraph substitutes only projected variables (SEP-0007), so the
-        # checked terms are bound through a VALUES block instead.
-        answer = store.query(with_values(text, bindings or {}))
-    except SyntaxError as exc:
-        raise QueryError(f"the query does not parse: {exc}") from None
-    except OSError as exc:
-        raise QueryError(f"the query failed: {exc}") from None
-    if not isinstance(answer, ox.QuerySolutions):
-        raise QueryError("only SELECT queries can be printed as rows (this is ASK or CONSTRUCT)")
-    columns = tuple(v.value for v in answer.variables)
-    rows = tuple(tuple(_ox_cell(solution[c]) for c in columns) for solution in answer)
-    return Result(columns, rows)
+    # Oxigraph substitutes only projected variables (SEP-0007), so the checked
+    # terms are bound through a VALUES block instead.
+    bound = with_values(text, bindings or {})
+
+    def evaluate() -> Result:
+        try:
+            answer = store.query(bound)
+            if not isinstance(answer, ox.QuerySolutions):
+                raise QueryError("only SELECT queries can be printed as rows (this is ASK or CONSTRUCT)")
+            columns = tuple(v.value for v in answer.variables)
+            # Oxigraph evaluates lazily: reading the rows can fail too (a SERVICE call).
+            rows = tuple(tuple(_ox_cell(solution[c]) for c in columns) for solution in answer)
+        except SyntaxError as exc:
+            raise QueryError(f"the query does not parse: {exc}") from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise QueryError(f"the query failed: {exc}") from None
+        return Result(columns, rows)
+
+    return evaluate() if timeout is None else with_deadline(evaluate, timeout, "the query")
 
 
 def run_rdflib(graph: Any, text: str, bindings: dict[str, ox.Term] | None = None) -> Result:
-    """Run on an rdflib graph (the reference engine of the cross-engine tests)."""
+    """Run on an rdflib graph (the reference engine of the cross-engine tests).
+
+    Parameters are bound with the same VALUES block as on every other engine,
+    so two engines are compared on the very same query text (rdflib's
+    ``initBindings`` loses bindings under property-path alternatives).
+    """
     import rdflib
 
     _refuse_update(text, False)
-
-    def to_rdflib(term: ox.Term) -> rdflib.term.Node:
-        if isinstance(term, ox.NamedNode):
-            return rdflib.URIRef(term.value)
-        assert isinstance(term, ox.Literal)
-        if term.language:
-            return rdflib.Literal(term.value, lang=term.language)
-        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
-
-    init = {rdflib.Variable(k): to_rdflib(v) for k, v in (bindings or {}).items()}
-    answer = graph.query(text, initBindings=init)
+    answer = graph.query(with_values(text, bindings or {}))
     columns = tuple(str(v) for v in answer.vars)
     rows = []
     for row in answer:
@@ -120,7 +157,7 @@ def _redact(message: str) -> str:
 
 def run_remote(
     endpoint: str, text: str, bindings: dict[str, ox.Term] | None = None, *,
-    timeout: float = DEFAULT_TIMEOUT, allow_update: bool = False,
+    timeout: float = DEFAULT_TIMEOUT, allow_update: bool = False, graph: str | None = None,
 ) -> Result:
     """Run a SELECT on a SPARQL 1.1 endpoint through SPARQLWrapper.
 
@@ -129,17 +166,59 @@ def run_remote(
             credentials, fails, or answers with something other than SPARQL
             results JSON. The message never contains the credentials.
     """
+    _refuse_update(text, allow_update)
+    check_endpoint(endpoint)
+    return with_deadline(lambda: _remote(endpoint, text, bindings, timeout, graph, allow_update),
+                         timeout + 1,
+                         f"the endpoint {display_url(endpoint)}")
+
+
+def display_url(url: str) -> str:
+    """The URL without any user:password part, for messages."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "(an invalid URL)"
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        netloc = host + (f":{parts.port}" if parts.port else "")
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def check_endpoint(url: str) -> None:
+    """Refuse an endpoint URL that is not a plain http(s) URL (with no credentials in it)."""
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise EndpointError("--endpoint: the URL contains spaces or control characters")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # raises ValueError for a bad port
+    except ValueError as exc:
+        raise EndpointError(f"--endpoint: not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EndpointError(f"--endpoint {display_url(url)!r} is not an http(s) URL")
+    if parts.username or parts.password:
+        raise EndpointError(
+            "--endpoint: credentials in the URL are refused (they would show in process lists "
+            "and logs)", hint="set NHSGRAPH_ENDPOINT_USER and NHSGRAPH_ENDPOINT_PASSWORD instead")
+
+
+def _remote(endpoint: str, text: str, bindings: dict[str, ox.Term] | None, timeout: float,
+            graph: str | None, allow_update: bool) -> Result:
     from SPARQLWrapper import JSON, POST, SPARQLWrapper
     from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-    _refuse_update(text, allow_update)
-    if not endpoint.startswith(("http://", "https://")):
-        raise EndpointError(f"--endpoint {endpoint!r} is not an http(s) URL")
     wrapper = SPARQLWrapper(endpoint, agent=USER_AGENT)
     wrapper.setQuery(with_values(text, bindings or {}))
+    if wrapper.isSparqlUpdateRequest() and not allow_update:  # defence in depth
+        raise QueryError("SPARQLWrapper reads this as an Update; refused without --allow-update")
     wrapper.setReturnFormat(JSON)
     wrapper.setMethod(POST)
     wrapper.setTimeout(int(max(1, timeout)))
+    if graph:
+        # The SPARQL protocol's default-graph-uri: the query sees only that graph
+        # (Virtuoso's own default graph also holds its system graphs).
+        wrapper.addDefaultGraph(graph)
     creds = credentials()
     if creds:
         wrapper.setCredentials(*creds)
@@ -155,24 +234,27 @@ def run_remote(
         try:
             data = response.convert()
         except Exception as exc:  # a truncated or invalid document
-            raise EndpointError(f"{endpoint} sent an invalid results document ({type(exc).__name__})") from None
+            raise EndpointError(f"{display_url(endpoint)} sent an invalid results document "
+                                f"({type(exc).__name__})") from None
     except EndpointError:
         raise
     except urllib.error.HTTPError as exc:
-        raise EndpointError(_redact(f"{endpoint} answered HTTP {exc.code} {exc.reason}"),
+        raise EndpointError(_redact(f"{display_url(endpoint)} answered HTTP {exc.code} {exc.reason}"),
                             hint=_http_hint(exc.code)) from None
     except SPARQLWrapperException as exc:
-        raise EndpointError(_redact(f"{endpoint} refused the query: {str(exc).splitlines()[0]}")) from None
-    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise EndpointError(_redact(f"{display_url(endpoint)} refused the query: {first}")) from None
+    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError,
+            ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise EndpointError(_redact(f"cannot reach {endpoint}: {reason}"),
+        raise EndpointError(_redact(f"cannot reach {display_url(endpoint)}: {reason}"),
                             hint=f"the timeout is {timeout:g} s; check the URL and the server") from None
     if not isinstance(data, dict):
-        raise EndpointError(f"{endpoint} sent something other than SPARQL results JSON")
+        raise EndpointError(f"{display_url(endpoint)} sent something other than SPARQL results JSON")
     try:
         return from_sparql_json(data)
     except Exception as exc:
-        raise EndpointError(_redact(str(exc))) from None
+        raise EndpointError(_redact(f"{display_url(endpoint)}: {exc}")) from None
 
 
 def _http_hint(code: int) -> str:

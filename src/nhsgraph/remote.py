@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from nhsgraph.engine import USER_AGENT, _http_hint, _redact, credentials
+from nhsgraph.engine import USER_AGENT, _http_hint, _redact, check_endpoint, credentials, display_url
 from nhsgraph.errors import EndpointError
 
 
@@ -26,8 +26,7 @@ def push(ntriples: Path, endpoint: str, graph_iri: str, *, timeout: float = 30.0
     Raises:
         EndpointError: the store could not be reached or refused the graph.
     """
-    if not endpoint.startswith(("http://", "https://")):
-        raise EndpointError(f"--endpoint {endpoint!r} is not an http(s) URL")
+    check_endpoint(endpoint)
     if not graph_iri.startswith(("http://", "https://", "urn:")):
         raise EndpointError(f"--graph {graph_iri!r} is not an absolute IRI")
     body = ntriples.read_bytes()
@@ -47,11 +46,12 @@ def push(ntriples: Path, endpoint: str, graph_iri: str, *, timeout: float = 30.0
         with opener.open(request, timeout=timeout) as response:
             response.read()
     except urllib.error.HTTPError as exc:
-        raise EndpointError(_redact(f"{endpoint} refused the graph: HTTP {exc.code} {exc.reason}"),
+        raise EndpointError(_redact(f"{display_url(endpoint)} refused the graph: HTTP {exc.code} {exc.reason}"),
                             hint=_http_hint(exc.code)) from None
-    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
+    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError,
+            ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise EndpointError(_redact(f"cannot reach {endpoint}: {reason}"),
+        raise EndpointError(_redact(f"cannot reach {display_url(endpoint)}: {reason}"),
                             hint=f"the timeout is {timeout:g} s; nothing was changed unless the store "
                             "applied the whole request") from None
     return body.count(b"\n")
