@@ -261,7 +261,12 @@ def sparql(query_file: str, fmt: str, allow_update: bool, endpoint: str | None, 
         where = query_file
     if not text.strip():
         raise InputError(f"{where}: the query is empty")
-    result = _run_sparql(text, {}, endpoint, timeout, allow_update, graph=graph)
+    from nhsgraph.errors import QueryError
+
+    try:
+        result = _run_sparql(text, {}, endpoint, timeout, allow_update, graph=graph)
+    except QueryError as exc:
+        raise QueryError(f"{where}: {exc.message}", hint=exc.hint) from None
     _emit(results.format_result(result, fmt))
 
 

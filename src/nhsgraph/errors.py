@@ -7,6 +7,12 @@ Exit codes (see ``nhsgraph --help``):
 from __future__ import annotations
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """A value as it may appear in a message: repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'"
+
+
 class NhsGraphError(Exception):
     """Base class of every error the library raises on purpose."""
 

@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import tempfile
+from urllib.parse import urljoin
 from collections.abc import Callable, Iterable
 from itertools import groupby
 from pathlib import Path
@@ -38,7 +39,7 @@ _XSD = PREFIXES["xsd"]
 def _iri(value: str) -> str:
     if value.startswith(ID):
         rest = value[len(ID):]
-        if _RELATIVE.match(rest) and not rest.startswith(("/", ".")):
+        if _RELATIVE.match(rest) and urljoin(ID, rest) == value:
             return f"<{rest}>"
     for prefix, namespace in _BY_LENGTH:
         if value.startswith(namespace):

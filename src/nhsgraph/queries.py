@@ -25,7 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from nhsgraph import resources
-from nhsgraph.errors import DataError, ParameterError, QueryError
+from nhsgraph.errors import DataError, ParameterError, QueryError, shown
 from nhsgraph.temporal import check_range, parse_date
 from nhsgraph.terms import KIND, KIND_CLASS, XSD
 
@@ -69,7 +69,12 @@ def parse_header(path: Path) -> CannedQuery:
     Raises:
         DataError: the header is missing or malformed (names file and line).
     """
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raw = path.read_bytes()
+        raise DataError("not UTF-8 text", path=str(path), line=raw[: exc.start].count(b"\n") + 1,
+                        hint="save the query as UTF-8") from None
     summary, columns = "", ()
     params: list[Param] = []
     ranges: list[tuple[str, str]] = []
@@ -188,18 +193,18 @@ def _district(store: ox.Store | None, text: str, what: str) -> ox.Term:
     if store is None:  # no graph to ask: only a code can be turned into its IRI
         if re.fullmatch(r"E0[6-9]\d{6}", text):
             return ox.NamedNode(f"{ID}lad/{text}")
-        raise ParameterError(f"{what}: {text!r} needs the embedded graph to be resolved; give an ONS code")
+        raise ParameterError(f"{what}: {shown(text)} needs the embedded graph to be resolved; give an ONS code")
     found = list(store.query(with_values(_PREFIXES + _DISTRICTS, {"_value": ox.Literal(text)})))
     if not found:
         close = _unknown(store, "area", ox.Literal(text)) or []
         hint = (f"did you mean {', '.join(close)}?" if close
                 else "give a local authority district code or name, e.g. E08000025 or Birmingham")
-        raise ParameterError(f"{what}: no local authority district is called {text!r}", hint=hint)
+        raise ParameterError(f"{what}: no local authority district is called {shown(text)}", hint=hint)
     if len(found) > 1:
         options = "; ".join(
             f"{r['c'].value} ({r['n'].value}, {r['s'].value} to {r['e'].value if r['e'] else 'today'})"
             for r in found)
-        raise ParameterError(f"{what}: {text!r} names {len(found)} districts", hint=f"give one code: {options}")
+        raise ParameterError(f"{what}: {shown(text)} names {len(found)} districts", hint=f"give one code: {options}")
     return found[0]["a"]
 
 
@@ -218,7 +223,7 @@ def parse_param(kind: str, value: str, *, name: str, store: ox.Store | None = No
         if slug not in TYPES:
             close = difflib.get_close_matches(slug, TYPES, n=3)
             raise ParameterError(
-                f"{what}: {value!r} is not an organisation type",
+                f"{what}: {shown(value)} is not an organisation type",
                 hint=(f"did you mean {', '.join(close)}? " if close else "")
                 + f"types are: {', '.join(TYPES)}",
             )
@@ -227,18 +232,21 @@ def parse_param(kind: str, value: str, *, name: str, store: ox.Store | None = No
         code = value.strip().upper()
         if not _CODE.match(code):
             raise ParameterError(
-                f"{what}: {value!r} is not an ODS or ONS code (2-12 letters and digits)",
+                f"{what}: {shown(value)} is not an ODS or ONS code (2-12 letters and digits)",
                 hint="for example 42D, QHL or E54000028",
             )
         close = _unknown(store, "code", ox.Literal(code))
         if close is not None:
             hint = f"did you mean {', '.join(close)}?" if close else "no organisation has a similar code"
-            raise ParameterError(f"{what}: no organisation has the code {code!r}", hint=hint)
+            raise ParameterError(f"{what}: no organisation has the code {shown(code)}", hint=hint)
         return ox.Literal(code)
+    if kind in ("area", "text") and re.search(r"\\[uU][0-9A-Fa-f]{4}", value):
+        raise ParameterError(f"{what}: {shown(value)} contains a \\u escape, which SPARQL engines "
+                             "decode differently; write the character itself")
     if kind == "area":
         text = value.strip()
         if not text or len(text) > 100 or any(not ch.isprintable() for ch in text):
-            raise ParameterError(f"{what}: {value!r} is not a district code or name")
+            raise ParameterError(f"{what}: {shown(value)} is not a district code or name")
         return _district(store, text, what)
     text = value
     if len(text) > 200:

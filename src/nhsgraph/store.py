@@ -123,6 +123,7 @@ def build(*, force: bool = False) -> EmbeddedGraph:
             f"cannot write the graph cache in {root} ({exc.strerror})",
             hint="set NHSGRAPH_CACHE to a writable folder",
         ) from None
+    old = root / f".old-{target.name}"
     try:
         with (tmp / GRAPH_FILE).open("w", encoding="utf-8") as out:
             for triple in triples:
@@ -132,14 +133,27 @@ def build(*, force: bool = False) -> EmbeddedGraph:
         store.optimize()
         store.flush()
         del store
+        # The previous build stays in place until the new one is: move it aside,
+        # move the new one in, and only then delete the old one.
         if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if old.exists() and not target.exists():
+                os.replace(old, target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"cannot write the graph cache in {root} ({exc.strerror or exc})",
+                          hint="free some space, or set NHSGRAPH_CACHE to a writable folder") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     for stale in root.iterdir():
-        if stale.is_dir() and stale != target and not stale.name.startswith(".build-"):
+        if stale.is_dir() and stale != target and not stale.name.startswith((".build-", ".old-")):
             shutil.rmtree(stale, ignore_errors=True)
     return EmbeddedGraph(target)
 

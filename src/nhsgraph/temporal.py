@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
 
-from nhsgraph.errors import ParameterError
+from nhsgraph.errors import ParameterError, shown
 
 #: Stands in for an open end wherever a concrete date is needed (as in SPARQL).
 END_OF_TIME = date(9999, 12, 31)
@@ -44,14 +44,14 @@ def parse_date(text: str, *, what: str = "date") -> date:
     match = _ISO_DATE.match(text.strip()) if isinstance(text, str) else None
     if not match:
         raise ParameterError(
-            f"{what}: {text!r} is not a date in the form YYYY-MM-DD",
+            f"{what}: {shown(text)} is not a date in the form YYYY-MM-DD",
             hint="write the date as ISO 8601, for example 2022-07-01",
         )
     try:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError as exc:
         raise ParameterError(
-            f"{what}: {text!r} is not a real calendar date ({exc})",
+            f"{what}: {shown(text)} is not a real calendar date ({exc})",
             hint="check the month (01-12) and the day of the month",
         ) from None
 

@@ -39,7 +39,7 @@ CHD = {
 
 def ingest(ctx: Context) -> None:
     b = ctx.builder
-    chd = {entity: ctx.json(source)["areas"] for entity, source in CHD.items()}
+    chd = {entity: ctx.chd(source) for entity, source in CHD.items()}
     for code, named_in in coverage.lad_codes(ctx).items():
         source = CHD.get(code[:3])
         if source is None:

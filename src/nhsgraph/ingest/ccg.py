@@ -62,7 +62,7 @@ def ingest(ctx: Context) -> None:
         merged_into[successor] = min(day, merged_into.get(successor, day))
 
     versions: dict[str, list[tuple[Interval, str, str]]] = defaultdict(list)
-    for code, vs in ctx.json(CHD)["areas"].items():
+    for code, vs in ctx.chd(CHD).items():
         ods = ons_to_ods.get(code)
         if ods is None:
             continue

@@ -67,6 +67,20 @@ class Context:
     def json(self, source_id: str) -> Any:
         return readers.read_json(self.path(source_id), display=self.display(source_id))
 
+    def chd(self, source_id: str) -> dict[str, list[dict[str, Any]]]:
+        """The code versions of an ONS Code History Database file, by code, checked for shape."""
+        data = self.json(source_id)
+        areas = data.get("areas") if isinstance(data, dict) else None
+        ok = isinstance(areas, dict) and all(
+            isinstance(vs, list) and all(isinstance(v, dict) and isinstance(v.get("date"), dict)
+                                         and "s" in v["date"] and "nm" in v for v in vs)
+            for vs in areas.values())
+        if not ok:
+            raise DataError("not an ONS Code History Database file: expected "
+                            '{"areas": {code: [{"date": {"s": ...}, "nm": ...}, ...]}}',
+                            path=self.display(source_id))
+        return areas
+
     def curated(self, name: str) -> list[readers.Row]:
         """A curated table under ``data/curated/`` (absent tables read as empty)."""
         path = self.data_dir / "curated" / name

@@ -62,7 +62,7 @@ def ingest(ctx: Context) -> None:
             if known != row[cdh]:
                 raise row.error(f"{row[cd]} is ICB {row[cdh]} here but {known} elsewhere")
 
-    chd = ctx.json(CHD)["areas"]
+    chd = ctx.chd(CHD)
     icb_versions: dict[str, list[tuple[Interval, str, str]]] = {}
     for ons_code, ods in ons_to_ods.items():
         for v in chd.get(ons_code, []):

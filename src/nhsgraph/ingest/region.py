@@ -43,7 +43,7 @@ def ingest(ctx: Context) -> None:
             if known != row[cdh]:
                 raise row.error(f"{row[cd]} is {row[cdh]} here but {known} elsewhere")
 
-    chd = ctx.json("ons-chd-2024-07-e40")["areas"]
+    chd = ctx.chd("ons-chd-2024-07-e40")
     # Each region's CHD versions, per ODS code.
     versions: dict[str, list[tuple[str, dict]]] = {}
     for ons_code, vs in chd.items():

@@ -121,7 +121,7 @@ def _recodes(chd: dict, ons_to_ods: dict[str, str]) -> dict[str, str]:
 
 
 def _versions(ctx: Context, ons_to_ods: dict[str, str]) -> dict[str, list[tuple[Interval, str, str]]]:
-    chd = ctx.json(CHD)["areas"]
+    chd = ctx.chd(CHD)
     recoded = _recodes(chd, ons_to_ods)
     ctx.lookups["stp_recoded"] = recoded
     ons_to_ods.update(recoded)

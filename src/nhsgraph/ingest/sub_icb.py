@@ -53,7 +53,7 @@ def ingest(ctx: Context) -> None:
     ctx.lookups["sub_icb_ons_to_ods"] = ons_to_ods
 
     versions: dict[str, list[tuple[Interval, str, str]]] = defaultdict(list)
-    for code, vs in ctx.json(CHD)["areas"].items():
+    for code, vs in ctx.chd(CHD).items():
         ods = ons_to_ods.get(code)
         for v in vs:
             start = date.fromisoformat(v["date"]["s"])
