@@ -58,7 +58,7 @@ NHS = Vocabulary(
     lsoaTotal share
     Establishment Designation Renaming Merger Split BoundaryChange Abolition Clustering planned
     hasSuccessor
-    BoardPost nominatedBy
+    BoardPost nominatedBy partialListing
     Source file sha256 ConflictNote about
     """,
 )

@@ -255,7 +255,8 @@ def _designations(ctx: Context, lifetimes: dict[str, Interval]) -> None:
             sources = row["source_ids"].split(";")
             steps.append((day, row["status"], row["date_precision"], sources, row["note"]))
             label = f"{row['name_then']}: designated {row['status'].upper()} ({row['cohort']})"
-            event = b.add_event("Designation", day, resulting=[org], sources=sources,
+            # The partnership is both the input and the output of its designation.
+            event = b.add_event("Designation", day, original=[org], resulting=[org], sources=sources,
                                 precision=row["date_precision"], label=label)
             if row["note"]:
                 b.add(event.value, RDFS.comment, row["note"])
