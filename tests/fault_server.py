@@ -88,6 +88,7 @@ class Seen:
     method: str
     headers: dict[str, str]
     body: bytes
+    url: str = ""  # the request's path and query string
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers.items():
@@ -150,6 +151,16 @@ class _Handler(BaseHTTPRequestHandler):
                 state.graphs[graph] = body
             self.send_response(204)
             self.end_headers()
+        elif name == "valid" and self.command == "DELETE":
+            graph = self.path.partition("graph=")[2] or "default"
+            with state.lock:
+                state.graphs.pop(graph, None)
+            self.send_response(204)
+            self.end_headers()
+        elif name == "valid" and self.command == "HEAD":
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif name == "valid":
             self._send(200, VALID_BODY)
         elif name == "hang":
@@ -195,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
         name = self.path.split("?", 1)[0].strip("/")
         state = self.server.state
         with state.lock:
-            state.seen.append(Seen(name, self.command, dict(self.headers.items()), body))
+            state.seen.append(Seen(name, self.command, dict(self.headers.items()), body, self.path))
         try:
             self._answer(name, body)
         except (BrokenPipeError, ConnectionResetError):
@@ -204,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = _handle
     do_POST = _handle
     do_PUT = _handle
+    do_DELETE = _handle
+    do_HEAD = _handle
 
 
 class FaultServer:

@@ -262,24 +262,32 @@ def test_a_failed_push_changes_nothing_and_gives_exit_2(server, credentials, cli
     assert result.seconds <= TIMEOUT + MARGIN, f"took {result.seconds:.1f} s with --timeout {TIMEOUT:g}"
     assert_clean(result)
     assert server.graphs == {}, "the store changed"
-    # Atomicity rests on one request carrying the whole graph: never a DELETE, CLEAR or
-    # partial POST first that a failure could strand.
-    assert all(s.method == "PUT" for s in server.seen)
-    assert all(s.body == graph_bytes for s in server.seen)
-    assert len(server.seen) == (0 if fault == "refused" else 1)
+    # The real graph is only written after the staging PUT succeeded: a failure never
+    # sends a PUT or DELETE to it, and every PUT carries the whole graph.
+    staging = "urn%3Anhsgraph%3Astaging%3A"
+    assert all(s.method in ("HEAD", "PUT", "DELETE") for s in server.seen)
+    assert not any(s.method in ("PUT", "DELETE") and staging not in s.url for s in server.seen)
+    assert all(s.body == graph_bytes for s in server.seen if s.method == "PUT")
+    if fault == "refused":
+        assert server.seen == []
 
 
-def test_a_push_sends_the_whole_graph_in_one_put(server, no_credentials, cli, graph_bytes):
+def test_a_push_stages_then_replaces_the_graph_and_cleans_up(server, no_credentials, cli, graph_bytes):
     from urllib.parse import quote
 
     result = cli("push", server.url("valid"))
     assert result.code == 0, result.err
     graph = quote("https://w3id.org/nhsgraph/graph", safe="")
-    assert server.graphs == {graph: graph_bytes}
-    assert [s.method for s in server.seen] == ["PUT"]
-    assert server.seen[0].header("Content-Type") == "application/n-triples"
-    assert (server.seen[0].header("User-Agent") or "").startswith("nhsgraph/")
-    assert server.seen[0].header("Authorization") is None
+    assert server.graphs == {graph: graph_bytes}  # the staging graph was deleted
+    assert [s.method for s in server.seen] == ["PUT", "PUT", "DELETE"]
+    staging, target = server.seen[0], server.seen[1]
+    assert "urn%3Anhsgraph%3Astaging%3A" in staging.url and staging.body == graph_bytes
+    assert target.url.endswith("graph=" + graph) and target.body == graph_bytes
+    assert server.seen[2].url == staging.url
+    for seen in server.seen[:2]:
+        assert seen.header("Content-Type") == "application/n-triples"
+        assert (seen.header("User-Agent") or "").startswith("nhsgraph/")
+        assert seen.header("Authorization") is None
     triples = graph_bytes.count(b"\n")
     assert f"pushed {triples} triples" in result.err
 
@@ -289,10 +297,12 @@ def test_a_push_answers_a_challenge_with_the_credentials_and_never_prints_them(s
     result = cli("push", server.url("auth"))
     assert result.code == 0, result.err
     assert_clean(result)
-    first, second = server.seen
-    assert first.header("Authorization") is None
-    assert second.header("Authorization") == "Basic " + base64.b64encode(
-        f"{USER}:{SECRET}".encode()).decode()
+    # A bodiless probe gets the challenge; every request with a body carries the
+    # credentials from the start (a store may reset a large unauthenticated PUT).
+    probes = [s for s in server.seen if s.method == "HEAD"]
+    assert probes and all(p.header("Authorization") is None for p in probes)
+    expected = "Basic " + base64.b64encode(f"{USER}:{SECRET}".encode()).decode()
+    assert all(s.header("Authorization") == expected for s in server.seen if s.method != "HEAD")
     assert list(server.graphs.values()) == [graph_bytes]
 
 

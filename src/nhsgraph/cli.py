@@ -349,9 +349,10 @@ def diff(first: str, second: str) -> None:
 def push(endpoint: str, graph_iri: str, timeout: float) -> None:
     """Load the embedded graph into a triple store, replacing one named graph.
 
-    Uses an HTTP PUT of the whole graph (SPARQL 1.1 Graph Store Protocol),
-    which the store applies as one operation: a failed push leaves the
-    store's graph as it was. Credentials come from NHSGRAPH_ENDPOINT_USER and
+    Uses the SPARQL 1.1 Graph Store Protocol: the graph is first PUT into a
+    fresh staging graph, so a body, password or path the store refuses fails
+    before the real graph is touched, then PUT over the named graph, and the
+    staging graph is deleted. Credentials come from NHSGRAPH_ENDPOINT_USER and
     NHSGRAPH_ENDPOINT_PASSWORD.
 
     \b
