@@ -45,15 +45,21 @@ def _node_id(kind: str, code: str) -> str:
     return f"{kind}_{code}".replace("-", "_")
 
 
-def lineage_dot(result: Result) -> str:
-    """The lineage as a Graphviz DOT digraph: one node per organisation, one edge per step."""
+def _lineage_graph(result: Result, newline: str) -> tuple[dict[str, str], set[tuple[str, str, str]]]:
+    """Nodes (id -> label, lines joined by ``newline``) and edges (from, to, label) of a lineage."""
     nodes: dict[str, str] = {}
     edges: set[tuple[str, str, str]] = set()
     for r in result.records():
         a, b = _node_id(r["from_type"], r["from_code"]), _node_id(r["to_type"], r["to_code"])
-        nodes[a] = f"{r['from_name']}\\n{r['from_type']} {r['from_code']}"
-        nodes[b] = f"{r['to_name']}\\n{r['to_type']} {r['to_code']}"
+        nodes[a] = f"{r['from_name']}{newline}{r['from_type']} {r['from_code']}"
+        nodes[b] = f"{r['to_name']}{newline}{r['to_type']} {r['to_code']}"
         edges.add((a, b, f"{r['event']} {r['date']}"))
+    return nodes, edges
+
+
+def lineage_dot(result: Result) -> str:
+    """The lineage as a Graphviz DOT digraph: one node per organisation, one edge per step."""
+    nodes, edges = _lineage_graph(result, "\\n")
     lines = ["digraph lineage {", "  rankdir=LR;", "  node [shape=box];"]
     for key in sorted(nodes):
         label = nodes[key].replace('"', '\\"')
@@ -66,13 +72,7 @@ def lineage_dot(result: Result) -> str:
 
 def lineage_mermaid(result: Result) -> str:
     """The lineage as a Mermaid flowchart."""
-    nodes: dict[str, str] = {}
-    edges: set[tuple[str, str, str]] = set()
-    for r in result.records():
-        a, b = _node_id(r["from_type"], r["from_code"]), _node_id(r["to_type"], r["to_code"])
-        nodes[a] = f"{r['from_name']}<br/>{r['from_type']} {r['from_code']}"
-        nodes[b] = f"{r['to_name']}<br/>{r['to_type']} {r['to_code']}"
-        edges.add((a, b, f"{r['event']} {r['date']}"))
+    nodes, edges = _lineage_graph(result, "<br/>")
     lines = ["flowchart LR"]
     for key in sorted(nodes):
         lines.append(f'  {key}["{nodes[key].replace(chr(34), "#quot;")}"]')
