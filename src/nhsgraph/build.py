@@ -13,7 +13,7 @@ It imports pyoxigraph (the store's term model) and no rdflib.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -407,8 +407,3 @@ def record_iri(what: str, org: ox.NamedNode, start: date) -> str:
 def _slug(org: ox.NamedNode) -> str:
     """``kind-code`` of an organisation IRI, for readable record IRIs."""
     return org.value[len(ID):].replace("/", "-")
-
-
-def iter_quads(triples: Iterable[ox.Triple]) -> Iterator[ox.Quad]:
-    for t in triples:
-        yield ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())

@@ -86,7 +86,8 @@ def ingest(ctx: Context) -> None:
         if not closed:
             sources.append(CHD)
         spans = sorted(versions.get(code, []))
-        name = spans[-1][2] if spans else _ods_name(row["name"])
+        # ONS's name where the CHD has one; otherwise ODS's (upper case) as it is.
+        name = spans[-1][2] if spans else row["name"]
         if spans:
             sources.append(CHD)
         org = b.add_organisation("ccg", code, name=name, start=start, end=end,
@@ -132,11 +133,6 @@ def ingest(ctx: Context) -> None:
                         sources=[CHD, "ons-loc22-icb22-nhser22"],
                         label=f"CCG {code} abolished; its area becomes sub-ICB location {code} "
                         f"of ICB {icb_of[code]}")
-
-
-def _ods_name(upper: str) -> str:
-    """ODS names are upper case; used as they are when ONS gives no name."""
-    return upper
 
 
 def _code_map(ctx: Context) -> dict[str, str]:

@@ -11,7 +11,6 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -131,10 +130,6 @@ def read_json(path: Path, *, display: str | None = None) -> Any:
     except json.JSONDecodeError as exc:
         raise DataError(f"malformed JSON ({exc.msg})", path=name, line=exc.lineno) from None
 
-
-def rows_by(rows: list[Row], column: str) -> Iterator[tuple[str, Row]]:
-    for row in rows:
-        yield row[column], row
 
 
 _XLSX_NS = {
