@@ -1,0 +1,1 @@
+"""Benchmarks of nhsgraph: ``python -m benchmarks.run`` (see benchmarks/README.md)."""
