@@ -167,7 +167,9 @@ def ratio(slow: float | None, fast: float | None) -> str:
     if not slow or not fast:
         return "–"
     r = slow / fast
-    return f"{r:,.2f}×" if r < 1 else f"{r:,.1f}×"
+    if r >= 1:
+        return f"{r:,.1f}×"
+    return f"{r:.2g}×"  # below 1: pyoxigraph is the slower one (1 / r times)
 
 
 def cell(m: dict[str, Any] | None) -> str:
