@@ -234,7 +234,7 @@ def test_a_full_disk_during_build_keeps_the_previous_graph(quick_build, nhsgraph
     assert result.code != 0
     assert "Traceback" not in result.out + result.err
     assert (folder / store.GRAPH_FILE).read_bytes() == before
-    assert len(list(store.EmbeddedGraph(folder).store().quads_for_pattern(None, None, None))) > 1000
+    assert len(store.EmbeddedGraph(folder).store()) > 1000
     assert not [p for p in quick_build.iterdir() if p.name.startswith(".build-")], "a half-built cache"
 
 

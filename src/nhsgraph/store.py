@@ -1,9 +1,19 @@
 """The embedded graph: compiled once, kept on disk, rebuilt when its inputs change.
 
 ``compile_graph`` runs the ingest step and adds the ontology, giving the
-whole graph as a sorted list of triples. ``open_store`` returns a read-only
-Oxigraph store of it, building it first if the cache is missing or stale, so
+whole graph as a sorted list of triples. ``open_store`` returns an in-memory
+Oxigraph store of it, building the cache first if it is missing or stale, so
 a first ``nhsgraph query`` on a fresh install needs no separate build step.
+
+The cache holds the graph as canonical N-Triples: our own output, one triple
+per line, which Oxigraph loads without re-checking (``lenient``) in about
+0.1 s for the 60k triples of the embedded graph. An on-disk Oxigraph store
+opens faster (about 15 ms) but answers the canned queries 4 to 10 times more
+slowly (RocksDB lookups instead of in-memory indexes), so every query but
+the cheapest was slower from a cold start, and all were slower warm;
+benchmarks/README.md has the figures. Graphs of millions of triples, where
+loading would dominate, belong in an on-disk store or a SPARQL endpoint
+(``--endpoint``).
 
 The cache lives in ``$NHSGRAPH_CACHE`` (default ``~/.cache/nhsgraph``), one
 folder per fingerprint of the inputs (every file under ``ontology/`` and
@@ -29,7 +39,6 @@ from nhsgraph import resources
 from nhsgraph.errors import DataError, OutputError
 
 GRAPH_FILE = "graph.nt"
-STORE_DIR = "store"
 #: Code whose change changes the graph (besides the data and the ontology).
 _CODE = ("build.py", "terms.py", "temporal.py", "ingest")
 
@@ -96,7 +105,7 @@ def compile_graph() -> list[ox.Triple]:
 
 @dataclass(frozen=True)
 class EmbeddedGraph:
-    """A built graph in the cache: its canonical N-Triples and its Oxigraph store."""
+    """A built graph in the cache: its canonical N-Triples."""
 
     folder: Path
 
@@ -105,7 +114,10 @@ class EmbeddedGraph:
         return self.folder / GRAPH_FILE
 
     def store(self) -> ox.Store:
-        return ox.Store.read_only(str(self.folder / STORE_DIR))
+        """A fresh in-memory store of the graph (the file is ours: no re-checking)."""
+        store = ox.Store()
+        store.load(path=str(self.ntriples), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        return store
 
 
 def build(*, force: bool = False) -> EmbeddedGraph:
@@ -128,11 +140,6 @@ def build(*, force: bool = False) -> EmbeddedGraph:
         with (tmp / GRAPH_FILE).open("w", encoding="utf-8") as out:
             for triple in triples:
                 out.write(f"{triple} .\n")
-        store = ox.Store(str(tmp / STORE_DIR))
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-        store.optimize()
-        store.flush()
-        del store
         # The previous build stays in place until the new one is: move it aside,
         # move the new one in, and only then delete the old one.
         if target.exists():
@@ -159,7 +166,7 @@ def build(*, force: bool = False) -> EmbeddedGraph:
 
 
 def open_store() -> ox.Store:
-    """The embedded graph as a read-only Oxigraph store, built on first use."""
+    """The embedded graph as an in-memory Oxigraph store, built on first use."""
     return build().store()
 
 
