@@ -27,7 +27,8 @@ class Context:
     #: "stp_ons_to_ods" (E54 code of an STP -> its ODS Q-code, every year),
     #: "ccg_ons_to_ods" (E38 code of a CCG -> its ODS code),
     #: "icb_ons_to_ods" (E54 code of an ICB -> its ODS code),
-    #: "sub_icb_ons_to_ods" (E38 code of a sub-ICB location -> its ODS code).
+    #: "sub_icb_ons_to_ods" (E38 code of a sub-ICB location -> its ODS code),
+    #: "region_ons_to_ods" (E40 code of an NHS England region -> its ODS Y-code).
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
     _cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[readers.Row]] = field(
         default_factory=dict, repr=False)

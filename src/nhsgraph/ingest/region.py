@@ -43,6 +43,7 @@ def ingest(ctx: Context) -> None:
             if known != row[cdh]:
                 raise row.error(f"{row[cd]} is {row[cdh]} here but {known} elsewhere")
 
+    ctx.lookups["region_ons_to_ods"] = ons_to_ods
     chd = ctx.chd("ons-chd-2024-07-e40")
     # Each region's CHD versions, per ODS code.
     versions: dict[str, list[tuple[str, dict]]] = {}
