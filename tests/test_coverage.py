@@ -11,7 +11,10 @@ Three groups of tests:
 
 from __future__ import annotations
 
-from collections import defaultdict
+import csv
+import gzip
+from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -35,12 +38,6 @@ SNAPSHOTS = {
     ("stp", date(2020, 4, 1)), ("stp", date(2021, 4, 1)),
     ("sub-icb", date(2022, 7, 1)), ("sub-icb", date(2024, 4, 1)),
     ("icb", date(2022, 7, 1)), ("icb", date(2024, 4, 1)),
-}
-#: The LAD 2022 districts abolished on 2023-03-31 (Cumbria, North Yorkshire, Somerset).
-ABOLISHED_2023 = {
-    "E07000026", "E07000027", "E07000028", "E07000029", "E07000030", "E07000031",
-    "E07000163", "E07000164", "E07000165", "E07000166", "E07000167", "E07000168", "E07000169",
-    "E07000187", "E07000188", "E07000189", "E07000246",
 }
 BIRMINGHAM = "E08000025"
 
@@ -89,6 +86,35 @@ def dev() -> Context:
     return ctx
 
 
+def raw_rows(source: str) -> list[dict[str, str]]:
+    """The rows of a registered raw CSV file, read here without the ingest readers."""
+    with open(resources.folder("data") / "sources" / "files.csv", encoding="utf-8") as f:
+        (row,) = [r for r in csv.DictReader(f) if r["id"] == source]
+    path = resources.folder("data") / row["file"]
+    with (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz"
+          else open(path, encoding="utf-8")) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def lad23() -> dict[str, str]:
+    """The English LAD 2022 codes that ONS recoded in 2023, to their LAD 2023 code."""
+    return {r["ltla22_code"]: r["ltla23_code"] for r in raw_rows("ons-lad22-lad23")
+            if r["ltla22_code"] != r["ltla23_code"] and r["ltla22_code"].startswith("E")}
+
+
+@pytest.fixture(scope="module")
+def icb24_by_lad23(lad23) -> dict[str, Counter[str]]:
+    """LSOAs of each 2023 unitary authority per ICB (ODS code), from the three raw files."""
+    lad22 = {r["lsoa21_code"]: r["ltla22_code"] for r in raw_rows("ons-lsoa11-lsoa21-lad22")}
+    found: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in raw_rows("ons-lsoa21-sicbl24-icb24"):
+        lad = lad22[r["lsoa21_code"]]
+        if lad in lad23:
+            found[lad23[lad]][r["icb24_code_nhs"]] += 1
+    return found
+
+
 def snapshot(snapshots, kind: str, as_at: date) -> Snapshot:
     (found,) = [s for s in snapshots if s.kind == kind and s.as_at == as_at]
     return found
@@ -119,7 +145,7 @@ def test_snapshots_cite_the_joined_and_bridging_files(snapshots):
     assert snapshot(snapshots, "stp", date(2020, 4, 1)).sources == (
         "ons-lsoa11-ccg20-lad20", "ons-ccg20-stp20")
     assert snapshot(snapshots, "icb", date(2024, 4, 1)).sources == (
-        "ons-lsoa21-sicbl24-icb24", "ons-lsoa11-lsoa21-lad22")
+        "ons-lsoa21-sicbl24-icb24", "ons-lsoa11-lsoa21-lad22", "ons-lad22-lad23")
     assert snapshot(snapshots, "ccg", date(2017, 4, 1)).sources == (
         "ons-lsoa11-ccg17-stp17-lad17",)
 
@@ -152,10 +178,38 @@ def test_the_2020_stp_join_follows_the_ccgs(snapshots):
 
 def test_lad_codes_are_districts_named_by_a_lookup():
     codes = coverage.lad_codes(new_context())
-    assert len(codes) == 334
+    assert len(codes) == 338
     assert all(code[:3] in area.CHD for code in codes)
     assert codes["E06000028"] == ("ons-lsoa11-ccg15-lad15", "ons-lsoa11-ccg17-stp17-lad17",
                                   "ons-lsoa11-ccg18-stp18-lad18")  # Bournemouth, to 2019
+
+
+def test_the_2024_lookup_names_the_districts_of_2023(snapshots, lad23):
+    """The 2024 LSOAs reach districts through LAD 2022 codes, recoded to LAD 2023."""
+    assert len(lad23) == 17
+    assert set(lad23.values()) == {"E06000063", "E06000064", "E06000065", "E06000066"}
+    for kind in ("sub-icb", "icb"):
+        s = snapshot(snapshots, kind, date(2024, 4, 1))
+        assert set(s.totals).isdisjoint(lad23)
+        for new in set(lad23.values()):
+            assert s.totals[new] == sum(n for (_, lad), n in s.counts.items() if lad == new)
+        lad22 = snapshot(snapshots, kind, date(2022, 7, 1))
+        assert set(lad23) <= set(lad22.totals)
+
+
+def test_a_district_missing_from_the_recoding_file_is_refused(tmp_path):
+    ctx = new_context()
+    entry = ctx.registry["ons-lad22-lad23"]
+    kept = [r for r in raw_rows("ons-lad22-lad23") if r["ltla22_code"] != "E07000163"]
+    path = tmp_path / "lad22_lad23.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(kept[0]))
+        writer.writeheader()
+        writer.writerows(kept)
+    ctx.registry["ons-lad22-lad23"] = replace(entry, file=str(path))
+    (lookup,) = [lk for lk in coverage.LOOKUPS if lk.recode]
+    with pytest.raises(DataError, match=r"district E07000163 is not in .*lad22_lad23\.csv"):
+        coverage._read(ctx, lookup)
 
 
 # -- from snapshots to records (synthetic) -----------------------------------------------
@@ -248,7 +302,7 @@ def test_resolve_maps_ons_codes_to_ods_and_adds_up_codes_of_one_body():
 def test_districts_are_defined_from_the_code_history_database(dev):
     b = dev.builder
     lads = {iri for iri in b._defined_orgs if iri.startswith(f"{ID}lad/")}
-    assert len(lads) == 334
+    assert len(lads) == 338
     lifetime = b.lifetime
     assert lifetime("lad", "E06000028") == Interval(date(2009, 1, 1), date(2019, 3, 31))
     assert lifetime("lad", "E06000058") == Interval(date(2019, 4, 1), None)
@@ -315,13 +369,15 @@ def test_birmingham_records_with_the_stand_in_maps(dev):
     assert sum(shares.values()) == 1
 
 
-def test_the_2024_gaps_are_the_districts_abolished_in_2023(dev):
+def test_no_snapshot_names_a_district_that_had_ended(dev, lad23):
     lifetime = dev.builder.lifetime
-    for kind in ("sub-icb", "icb"):
+    for old, new in lad23.items():
+        assert lifetime("lad", old).end == date(2023, 3, 31), old
+        assert lifetime("lad", new) == Interval(date(2023, 4, 1), None), new
+    for kind in coverage.KINDS:
         series = [resolve(s, dev.lookups) for s in coverage.read_snapshots(dev) if s.kind == kind]
         _, gaps = coverage_records(series, lifetime)
-        assert {g.lad for g in gaps} == ABOLISHED_2023
-        assert {g.as_at for g in gaps} == {date(2024, 4, 1)}
+        assert gaps == [], kind
 
 
 def test_a_missing_ons_to_ods_map_stops_the_build():
@@ -380,6 +436,34 @@ def test_graph_shares_are_in_range_and_match_the_counts(store):
         value = Decimal(row["share"].value)
         assert 0 < value <= 1
         assert value == share(int(row["count"].value), int(row["total"].value))
+
+
+@pytest.mark.parametrize("day", [date(2024, 4, 1), date(2024, 12, 31)])
+def test_graph_the_2023_districts_are_covered_by_the_icbs_of_the_2024_lookup(
+        store, icb24_by_lad23, day):
+    rows = in_force(store, "icb", day)
+    assert set(icb24_by_lad23) == {"E06000063", "E06000064", "E06000065", "E06000066"}
+    for lad, expected in icb24_by_lad23.items():
+        found = [r for r in rows if r["lad"].value == f"{ID}lad/{lad}"]
+        assert {r["org"].value.rsplit("/", 1)[1]: int(r["count"].value) for r in found} == dict(
+            expected), lad
+        assert {int(r["total"].value) for r in found} == {expected.total()}, lad
+        shares = [Decimal(r["share"].value) for r in found]
+        # Each share is rounded to 4 places, so their sum may miss 1 by half a unit each.
+        assert abs(sum(shares) - 1) <= Decimal("0.00005") * len(shares), (lad, shares)
+
+
+def test_graph_no_coverage_after_2023_points_to_an_abolished_district(store, lad23):
+    abolished = " ".join(f"<{ID}lad/{lad}>" for lad in sorted(lad23))
+    rows = list(store.query(PREFIXES + """
+        SELECT ?lad ?end WHERE {
+          VALUES ?lad { """ + abolished + """ }
+          ?rec nhs:coveredArea ?lad .
+          OPTIONAL { ?rec nhs:endDate ?end }
+        }"""))
+    assert {r["lad"].value.rsplit("/", 1)[1] for r in rows} == set(lad23)  # covered until then
+    ends = {r["end"].value if r["end"] else None for r in rows}
+    assert None not in ends and max(ends) == "2023-03-31"
 
 
 @pytest.mark.parametrize("day, other", [(date(2021, 4, 1), "D2P2L"), (date(2020, 4, 1), "05L")])

@@ -23,11 +23,13 @@ the number of LSOAs of the whole district in the same lookup, and
   2024  2024-04-01  ons-lsoa21-sicbl24-icb24       sub-ICB location, ICB; the
                                                    LSOA 2021 codes bridged to
                                                    their LAD 2022 code by
-                                                   ons-lsoa11-lsoa21-lad22
+                                                   ons-lsoa11-lsoa21-lad22,
+                                                   then recoded to LAD 2023
+                                                   by ons-lad22-lad23
   ====  ==========  =============================  ==========================
 
-  A record cites the lookup and, where one was used, the joined or bridging
-  file.
+  A record cites the lookup and, where one was used, the joined, bridging
+  and recoding files.
 - A snapshot holds from its as-at date to the day before the as-at date of
   the next snapshot of the same organisation kind; the last one holds until
   the organisation ends. Each record is clipped to the lifetimes of its
@@ -35,12 +37,18 @@ the number of LSOAs of the whole district in the same lookup, and
   run before this one (``ccg``, ``stp``, ``icb``, ``sub_icb``, ``area``). An
   organisation named by a snapshot that did not exist during it is a
   contradiction between the sources and stops the build.
-- A district that ONS had abolished before a snapshot's as-at date gets no
-  coverage from that snapshot. This happens only in the 2024 snapshot, whose
-  LSOAs are bridged to LAD 2022 codes: the 17 Cumbria, North Yorkshire and
-  Somerset districts that ended on 2023-03-31. Their successor unitary
-  authorities have no coverage until a LAD 2022 to LAD 2023 lookup is
-  registered.
+- The LAD codes of a snapshot are those in force on its as-at date. The
+  only bridge to districts for the 2024 lookup gives LAD 2022 codes, so the
+  ONS LAD 2022 to LAD 2023 lookup recodes them: the 17 Cumbria, North
+  Yorkshire and Somerset districts that ended on 2023-03-31 become the four
+  unitary authorities that replaced them on 2023-04-01 (E06000063-E06000066),
+  whose LSOAs are the sum of their predecessors'. A LAD 2022 code missing
+  from the recoding file stops the build. No LSOA lookup is registered
+  between July 2022 and April 2024, so those four have no coverage from
+  2023-04-01 to 2024-03-31 (the districts they replaced end on 2023-03-31).
+- A district that ONS had abolished before a snapshot's as-at date would get
+  no coverage from that snapshot (a ``Gap``); with the recoding, no shipped
+  lookup has one.
 - Consecutive snapshots that give an (organisation, district) pair the same
   count and total are merged into one record citing all their sources.
 - Organisations are referenced by ODS code. Where the lookup gives only the
@@ -103,6 +111,9 @@ class Lookup:
     orgs: tuple[Column, ...]
     #: ``(source, LSOA column, LAD column)`` when the LAD comes from a bridging file.
     bridge: tuple[str, str, str] | None = None
+    #: ``(source, old LAD column, new LAD column)`` when the LAD codes are older
+    #: than the as-at date and must be recoded to the districts then in force.
+    recode: tuple[str, str, str] | None = None
 
 
 LOOKUPS: tuple[Lookup, ...] = (
@@ -125,7 +136,8 @@ LOOKUPS: tuple[Lookup, ...] = (
            (Column("sub-icb", "sicbl22_code_h"), Column("icb", "icb22_code_h"))),
     Lookup("ons-lsoa21-sicbl24-icb24", date(2024, 4, 1), "lsoa21_code", "",
            (Column("sub-icb", "sicbl24_code_nhs"), Column("icb", "icb24_code_nhs")),
-           bridge=("ons-lsoa11-lsoa21-lad22", "lsoa21_code", "ltla22_code")),
+           bridge=("ons-lsoa11-lsoa21-lad22", "lsoa21_code", "ltla22_code"),
+           recode=("ons-lad22-lad23", "ltla22_code", "ltla23_code")),
 )
 
 
@@ -221,8 +233,7 @@ def _all_sources() -> list[str]:
     for lookup in LOOKUPS:
         sources.append(lookup.source)
         sources.extend(c.via[0] for c in lookup.orgs if c.via)
-        if lookup.bridge:
-            sources.append(lookup.bridge[0])
+        sources.extend(extra[0] for extra in (lookup.bridge, lookup.recode) if extra)
     return list(dict.fromkeys(sources))
 
 
@@ -259,6 +270,12 @@ def _read(ctx: Context, lookup: Lookup) -> list[Snapshot]:
                lambda _: f"the LSOA has no district in {ctx.display(lookup.bridge[0])}")
     else:
         lads = values(lookup.lad)
+    if lookup.recode:
+        recoding = lookup.recode[0]
+        recode = _map(ctx, *lookup.recode)
+        refuse(lads, lambda lad: lad not in recode,
+               lambda lad: f"district {lad} is not in {ctx.display(recoding)}")
+        lads = [recode[lad] for lad in lads]
     totals = Counter(lads)
     if not all(lad.startswith(LAD_PREFIXES) for lad in totals):
         refuse(lads, lambda lad: not lad.startswith(LAD_PREFIXES),
@@ -279,8 +296,7 @@ def _read(ctx: Context, lookup: Lookup) -> list[Snapshot]:
         if not all(codes):
             refuse(codes, lambda code: not code,
                    lambda _: f"empty {column.kind} code in column {column.column!r}")
-        if lookup.bridge:
-            sources += (lookup.bridge[0],)
+        sources += tuple(extra[0] for extra in (lookup.bridge, lookup.recode) if extra)
         snapshots.append(Snapshot(
             kind=column.kind, as_at=lookup.as_at, sources=sources, where=where,
             counts=MappingProxyType(dict(Counter(zip(codes, lads)))),
