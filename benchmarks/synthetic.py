@@ -19,7 +19,9 @@ query runs unchanged):
   designation statuses (stp, acs, ics) and ``nhs:Designation`` events;
 * from 2022-07-01 the ICS, its ICB and ICP (same Q-code) by an
   ``nhs:Establishment``; some neighbouring ICBs merge on 2026-04-01 into an
-  ICB with a new ``S....`` code;
+  ICB with a new ``S....`` code, after sharing leadership in an ICB cluster
+  (``nhs:ICBCluster``, 2025, by an ``nhs:Clustering`` event) as the real
+  ones did; some pairs that do not merge form a cluster too;
 * NHS trusts (``R..`` codes), some merged;
 * for every organisation: its code as ``skos:notation``; dated
   ``nhs:NameRecord`` and ``nhs:CodeRecord`` nodes; ``org:Membership`` nodes
@@ -30,9 +32,13 @@ query runs unchanged):
 * ``dcterms:source`` on everything, to a handful of ``nhs:Source`` nodes.
 
 Names are plainly synthetic ("Synthetic CCG 000123"); codes look real. The
-first system holds the sample codes of the canned queries' examples
-(``QHL`` and ``E08000025``), so a query with those parameters finds rows at
-any size. The generator is deterministic: the same seed and target give the
+first pair of systems holds the sample parameters of the benchmark
+(benchmarks/common.py), so every canned query finds rows at any size: the
+first system is ``QHL`` with district ``E08000025``; the second is ``QJ2``,
+whose board (``nhs:BoardPost`` seats, complete, as the real Derby and
+Derbyshire minutes record it) is listed at two meetings, 2022-11-17 and
+2023-03-16 (only a few real ICBs have recorded boards, so no other synthetic
+ICB has one); and the two share a cluster from 2025-07-01. The generator is deterministic: the same seed and target give the
 same bytes, and a smaller output is a prefix (in systems) of a larger one.
 The graph stops after the first region pair boundary at or beyond the target,
 so sizes overshoot the target by at most a few thousand triples.
@@ -59,6 +65,8 @@ ID = "https://w3id.org/nhsgraph/id/"
 NHS = "https://w3id.org/nhsgraph/def#"
 KIND = "https://w3id.org/nhsgraph/def/kind/"
 STATUS = "https://w3id.org/nhsgraph/def/status/"
+POST = "https://w3id.org/nhsgraph/def/post/"
+NOMINATOR = "https://w3id.org/nhsgraph/def/nominator/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 A = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
@@ -79,6 +87,9 @@ ORG_ORGANIZATION = "<http://www.w3.org/ns/org#organization>"
 ORG_SUB = "<http://www.w3.org/ns/org#subOrganizationOf>"
 ORG_ORIGINAL = "<http://www.w3.org/ns/org#originalOrganization>"
 ORG_RESULTING = "<http://www.w3.org/ns/org#resultingOrganization>"
+ORG_POST_IN = "<http://www.w3.org/ns/org#postIn>"
+ORG_ROLE = "<http://www.w3.org/ns/org#role>"
+ORG_HELD_BY = "<http://www.w3.org/ns/org#heldBy>"
 OGL = "<http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/>"
 
 
@@ -93,6 +104,7 @@ STATUS_OF, STATUS_P, EFFECTIVE = _nhs("statusOf"), _nhs("status"), _nhs("effecti
 COVERING, COVERED = _nhs("coveringOrganisation"), _nhs("coveredArea")
 LSOA_COUNT, LSOA_TOTAL, SHARE = _nhs("lsoaCount"), _nhs("lsoaTotal"), _nhs("share")
 HAS_SUCCESSOR = _nhs("hasSuccessor")
+NOMINATED_BY = _nhs("nominatedBy")
 #: Event types through which an organisation succeeds another (as in nhsgraph.build).
 SUCCESSIONS = frozenset({"Establishment", "Merger", "Split", "Abolition", "BoundaryChange"})
 XSD_DATE, XSD_INT, XSD_DEC = f"<{XSD}date>", f"<{XSD}integer>", f"<{XSD}decimal>"
@@ -108,6 +120,7 @@ KINDS = {
     "icp": ("IntegratedCarePartnership", "Integrated Care Partnership"),
     "sub-icb": ("SubICBLocation", "Sub-ICB Location"),
     "trust": ("NHSTrust", "NHS Trust"),
+    "cluster": ("ICBCluster", "ICB cluster"),
 }
 
 SOURCES = {
@@ -120,6 +133,8 @@ SOURCES = {
     "synthetic-ons-lookup": ("Synthetic ONS LSOA to CCG/ICB/LAD lookups", "ONS", "2024-07-01"),
     "synthetic-nhse-designations": ("Synthetic NHS England ICS designation notices", "NHS England", "2021-04-01"),
     "synthetic-legislation": ("Synthetic establishment orders", "legislation.gov.uk", "2022-07-01"),
+    "synthetic-nhse-clusters": ("Synthetic NHS England ICB cluster announcements", "NHS England", "2025-07-14"),
+    "synthetic-board-minutes": ("Synthetic ICB board minutes", "ICB", "2023-04-20"),
 }
 
 ERA_START = date(2013, 4, 1)   # CCGs start
@@ -128,6 +143,20 @@ ICB_START = date(2022, 7, 1)   # ICBs, ICSs, ICPs, sub-ICB locations start
 ICB_MERGER = date(2026, 4, 1)
 CCG_MERGER_DATES = [date(y, 4, 1) for y in (2015, 2017, 2018, 2019, 2020, 2021)]
 LAD_MERGER_DATES = [date(2019, 4, 1), date(2020, 4, 1), date(2021, 4, 1), date(2023, 4, 1)]
+CLUSTER_STARTS = [date(2025, m, 1) for m in (6, 7, 8, 9, 10)]  # as the real 2025 clusters
+FIRST_CLUSTER_START = date(2025, 7, 1)
+BOARD_ICB = "QJ2"
+BOARD_MEETINGS = [date(2022, 11, 17), date(2023, 3, 16)]
+#: The seats of a complete board (statute and NHS England policy), with the nominating body
+#: of partner members.
+BOARD_SEATS = [
+    ("chair", None), ("chief-executive", None), ("finance-director", None),
+    ("medical-director", None), ("nursing-director", None),
+    *[("non-executive-member", None)] * 4, ("mental-health-expertise-member", None),
+    *[("partner-member-trusts", "nhs-trusts-and-foundation-trusts")] * 2,
+    ("partner-member-primary-medical-services", "primary-medical-services"),
+    *[("partner-member-local-authorities", "local-authorities")] * 2,
+]
 ONE_DAY = timedelta(days=1)
 
 
@@ -154,13 +183,12 @@ def _ccg_codes() -> Iterator[str]:
     yield from ("".join(p) for p in itertools.product(_DIG, _LET, _DIG, _LET, _DIG))  # 5-char
 
 
-def _prefixed(prefix: str, first: str | None = None) -> Iterator[str]:
-    if first:
-        yield first
+def _prefixed(prefix: str, first: tuple[str, ...] = ()) -> Iterator[str]:
+    yield from first
     for pattern in ((_LET, _LET), (_LET, _DIG), (_DIG, _LET), (_LET, _DIG, _LET, _DIG)):
         for p in itertools.product(*pattern):
             code = prefix + "".join(p)
-            if code != first:
+            if code not in first:
                 yield code
 
 
@@ -202,7 +230,7 @@ class _Ons:
 @dataclass
 class _Pools:
     ccg: Iterator[str] = field(default_factory=_ccg_codes)
-    q: Iterator[str] = field(default_factory=lambda: _prefixed("Q", "QHL"))
+    q: Iterator[str] = field(default_factory=lambda: _prefixed("Q", ("QHL", BOARD_ICB)))
     trust: Iterator[str] = field(default_factory=lambda: _prefixed("R"))
     successor: Iterator[str] = field(default_factory=_successor_codes)
     region: Iterator[str] = field(default_factory=_region_codes)
@@ -210,9 +238,12 @@ class _Pools:
     serial: dict[str, int] = field(default_factory=dict)
 
     def name(self, kind: str) -> str:
-        n = self.serial.get(kind, 0) + 1
-        self.serial[kind] = n
-        return f"Synthetic {KINDS[kind][1]} {n:06d}"
+        return self.name_of(KINDS[kind][1])
+
+    def name_of(self, what: str) -> str:
+        n = self.serial.get(what, 0) + 1
+        self.serial[what] = n
+        return f"Synthetic {what} {n:06d}"
 
 
 # -- the writer ---------------------------------------------------------------------------------
@@ -530,6 +561,8 @@ def _system(out: _Out, rng: random.Random, pools: _Pools, region: str,
     icp = out.org("icp", q, [(pools.name("icp"), ICB_START, icb_end)], ICB_START, icb_end,
                   ("synthetic-legislation",), part_of=ics)
     out.membership(("icb", q), ("region", region), ICB_START, icb_end, "synthetic-ods-icb")
+    if q == BOARD_ICB:
+        _board(out, pools, q, icb)
     out.event("Establishment", ICB_START, f"stp-{q}", [stp], [icb, ics, icp],
               f"Synthetic STP {q}: statutory ICS and its ICB established",
               ("synthetic-legislation", "synthetic-ods-icb"))
@@ -608,6 +641,38 @@ def _merged_icb(out: _Out, pools: _Pools, region: str, a: _System, b: _System) -
               f"Synthetic ICBs {a.icb} and {b.icb} merge into {code}", ("synthetic-ods-successions",))
 
 
+def _board(out: _Out, pools: _Pools, code: str, icb: str) -> None:
+    """A complete board of the ICB, listed at each of BOARD_MEETINGS by the same people."""
+    people = []
+    for _ in BOARD_SEATS:
+        name = pools.name_of("person")
+        person = f"<{ID}person/{name.lower().replace(' ', '-')}>"
+        out.t(person, PREF, _str(name))
+        people.append((person, name))
+    for day in BOARD_MEETINGS:
+        for (post, nominator), (person, name) in zip(BOARD_SEATS, people):
+            r = f"<{ID}post/icb-{code}/{day.isoformat()}/{post}/{name.lower().replace(' ', '-')}>"
+            out.t(r, A, _nhs("BoardPost"))
+            out.t(r, ORG_POST_IN, icb)
+            out.t(r, ORG_ROLE, f"<{POST}{post}>")
+            out.t(r, ORG_HELD_BY, person)
+            if nominator:
+                out.t(r, NOMINATED_BY, f"<{NOMINATOR}{nominator}>")
+            out.dated(r, day, day)
+            out.t(r, SOURCE, out.src["synthetic-board-minutes"])
+
+
+def _cluster(out: _Out, pools: _Pools, a: _System, b: _System, start: date, end: date | None) -> None:
+    """Two ICBs share leadership from ``start`` (to the end of their lives, as ingest dates it)."""
+    code = f"{a.icb}-{b.icb}"
+    cluster = out.org("cluster", code, [(pools.name("cluster"), start, end)], start, end,
+                      ("synthetic-nhse-clusters",))
+    for system in (a, b):
+        out.membership(("icb", system.icb), ("cluster", code), start, end, "synthetic-nhse-clusters")
+    out.event("Clustering", start, f"icb-{a.icb}+icb-{b.icb}", [_iri("icb", a.icb), _iri("icb", b.icb)],
+              [cluster], f"Synthetic ICBs {a.icb} and {b.icb} share leadership", ("synthetic-nhse-clusters",))
+
+
 # -- the whole graph ------------------------------------------------------------------------------
 
 
@@ -641,11 +706,16 @@ def generate(target: int, path: Path, seed: int = SEED) -> dict[str, int]:
                     ons=((pools.ons.code("E40"), ERA_START, None),))
             handle.write(out.take())
             for _ in range(rng.randint(2, 4)):
-                # A pair of neighbouring systems whose ICBs may merge in 2026.
+                # A pair of neighbouring systems whose ICBs may cluster in 2025 and merge in 2026.
+                first = out.orgs.get("icb", 0) == 0
                 merge = rng.random() < 0.3
                 end = ICB_MERGER - ONE_DAY if merge else None
                 a = _system(out, rng, pools, region, end)
                 b = _system(out, rng, pools, region, end)
+                if first:
+                    _cluster(out, pools, a, b, FIRST_CLUSTER_START, end)
+                elif merge or rng.random() < 0.25:
+                    _cluster(out, pools, a, b, rng.choice(CLUSTER_STARTS), end)
                 if merge:
                     _merged_icb(out, pools, region, a, b)
                 handle.write(out.take())
