@@ -17,10 +17,11 @@ from pathlib import Path
 from nhsgraph.build import GraphBuilder
 from nhsgraph.ingest import (area, board, boundary, ccg, coverage, icb, local_office, region, sources, stp,
                              sub_icb)
+from nhsgraph.ingest import icp
 from nhsgraph.ingest.context import Context
 
 #: The ingest modules, in the order they run.
-MODULES = (sources, region, area, ccg, local_office, stp, icb, sub_icb, boundary, coverage, board)
+MODULES = (sources, region, area, ccg, local_office, stp, icb, icp, sub_icb, boundary, coverage, board)
 
 
 def ingest(data_dir: Path) -> GraphBuilder:

@@ -15,8 +15,9 @@ Sources and rules:
 - **Statutory ICSs.** Each ICB of 2022 is part of a statutory integrated
   care system, ``nhsid:ics/<code>``, from 2022-07-01, named as ONS named the
   system in April 2021. Its ``nhs:Establishment`` event replaces the STP
-  partnership with the same ODS code. Integrated care partnerships are not
-  created: no source dates their establishment (a gap in data/README.md).
+  partnership with the same ODS code. Integrated care partnerships are made
+  by ``nhsgraph.ingest.icp`` from ``data/curated/icp.csv``, only where a
+  source dates the partnership itself.
 - **2026.** The ICBs created on 2026-04-01 come from
   ``data/curated/icb-2026.csv`` (names from ODS; ONS codes seen only in
   third-party code are recorded with a comment saying they are unverified).
