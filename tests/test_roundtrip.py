@@ -157,12 +157,6 @@ def test_turtle_to_ntriples_to_jsonld_to_turtle_keeps_every_fact(chain_slice):
         assert same(hop, reference)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "build.py writes integral xsd:decimal values without a decimal point (\"1\"^^xsd:decimal, "
-    "1,799 of them, nhs:share), which is canonical in XSD 1.1, but Turtle's decimal shorthand "
-    "needs a point, so rdflib (like other Turtle writers) writes 1.0 and the literal's lexical "
-    "form changes on the way back (fix: in build.py's Decimal branch write at least one "
-    "fractional digit, e.g. text if '.' in text else text + '.0')"))
 def test_turtle_to_ntriples_to_jsonld_to_turtle_is_lossless_term_for_term(chain_slice):
     texts, expected = chain_slice
     reference = _graph("".join(f"{t} .\n" for t in expected), "nt")
@@ -235,13 +229,6 @@ def test_any_triples_survive_every_export_format(triples):
     _assert_round_trip(triples)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "export._iri writes an instance IRI as a relative one when its rest matches "
-    "[A-Za-z0-9_./:+-]+, but a rest whose first segment holds ':' (a:b) reads back as an "
-    "absolute IRI with scheme 'a', and '.'/'..' segments (x/../y) are removed by IRI "
-    "resolution: the IRI changes (fix: in export._iri shorten only when the first segment "
-    "has no ':' and no segment is '.' or '..', e.g. require "
-    "urllib.parse.urljoin(ID, rest) == value)"))
 @SETTINGS
 @given(triples=_triples(ANY_REST))
 @example(triples=[ox.Triple(ox.NamedNode(ID + "a:b"), ox.NamedNode(RDF_TYPE), ox.NamedNode(ID + "x/../y"))])

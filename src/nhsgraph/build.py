@@ -74,8 +74,12 @@ def literal(value: Value) -> ox.NamedNode | ox.Literal:
     if isinstance(value, int):
         return ox.Literal(str(value), datatype=ox.NamedNode(XSD.integer))
     if isinstance(value, Decimal):
-        # The canonical lexical form ("0.18", "1"), so every engine prints the same.
+        # One lexical form per value, with at least one fractional digit ("0.18",
+        # "1.0"): the form Turtle's decimal shorthand needs, so the literal reads
+        # back term for term through every Turtle writer (rdflib writes 1.0).
         text = format(value.normalize(), "f")
+        if "." not in text:
+            text += ".0"
         return ox.Literal(text, datatype=ox.NamedNode(XSD.decimal))
     if isinstance(value, str):
         return ox.Literal(value)

@@ -39,7 +39,9 @@ _XSD = PREFIXES["xsd"]
 def _iri(value: str) -> str:
     if value.startswith(ID):
         rest = value[len(ID):]
-        if _RELATIVE.match(rest) and urljoin(ID, rest) == value:
+        # A relative reference whose first segment holds ':' would read as a
+        # scheme (RFC 3986 §4.2), and '.'/'..' segments are resolved away.
+        if _RELATIVE.match(rest) and ":" not in rest.split("/", 1)[0] and urljoin(ID, rest) == value:
             return f"<{rest}>"
     for prefix, namespace in _BY_LENGTH:
         if value.startswith(namespace):
