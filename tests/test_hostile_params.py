@@ -566,12 +566,6 @@ def test_a_pathological_local_query_stops_at_the_timeout_with_exit_2(triples, tm
     assert elapsed <= LOCAL_TIMEOUT + LOCAL_MARGIN
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine.with_deadline abandons the query in a daemon thread: the CLI exits at once, so the "
-    "command is stopped, but a library caller (history.*, cli.run in-process, a notebook) keeps "
-    "a thread evaluating the query at full CPU, and buffering its rows, until the interpreter "
-    "exits (fix: evaluate in a spawned worker process that is killed at the deadline, see "
-    "docs/reliability.md, 'Resource limits')"))
 def test_a_timed_out_local_query_stops_using_the_cpu(triples, tmp_path):
     """In-process, after the timeout, the query must not go on running (measured in a child)."""
     import subprocess

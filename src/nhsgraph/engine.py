@@ -13,8 +13,12 @@ caller passes ``allow_update=True``; only ``nhsgraph push`` writes.
 from __future__ import annotations
 
 import os
+import pickle
+import select
+import signal
 import socket
 import threading
+import time
 import urllib.error
 import urllib.parse
 from collections.abc import Callable
@@ -62,6 +66,69 @@ def with_deadline(work: Callable[[], T], timeout: float, what: str) -> T:
     return box["value"]
 
 
+def in_child(work: Callable[[], T], timeout: float, what: str) -> T:
+    """Run ``work`` in a forked child process that is killed at the deadline.
+
+    Oxigraph has no cancel API and does not check signals, so a query thread
+    cannot be stopped: in a long-lived process (a notebook, a library caller)
+    an abandoned query would go on using a core. A forked child shares the
+    parent's in-memory store page by page (copy on write, a few ms), sends
+    back the pickled result or error through a pipe, and is killed if the
+    deadline passes. Where ``os.fork`` is missing, the work runs in a thread
+    (:func:`with_deadline`).
+
+    Raises:
+        QueryError: the deadline passed, or the work failed in the child.
+    """
+    if not hasattr(os, "fork"):
+        return with_deadline(work, timeout, what)
+    deadline = time.monotonic() + timeout
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no cleanup handlers, no buffered output of the parent's
+        try:
+            os.close(read_end)
+            try:
+                payload = pickle.dumps(("ok", work()))
+            except QueryError as exc:
+                payload = pickle.dumps(("error", exc.message, exc.hint))
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                payload = pickle.dumps(("error", f"{what} failed: {exc}", None))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    finished = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                raise QueryError(f"{what} did not finish within {timeout:g} s and was stopped",
+                                 hint="narrow the query, or raise --timeout")
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        finished = True
+    finally:
+        os.close(read_end)
+        if not finished:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os.waitpid(pid, 0)
+    try:
+        answer = pickle.loads(b"".join(chunks))
+    except Exception:  # the child died before it could answer (killed, out of memory)
+        raise QueryError(f"{what} failed: the process running it ended without an answer") from None
+    if answer[0] == "error":
+        raise QueryError(answer[1], hint=answer[2])
+    return answer[1]
+
+
 def _refuse_update(text: str, allow_update: bool) -> None:
     if is_update(text) and not allow_update:
         raise QueryError(
@@ -87,7 +154,7 @@ def run_oxigraph(
     store: ox.Store, text: str, bindings: dict[str, ox.Term] | None = None, *,
     allow_update: bool = False, timeout: float | None = None,
 ) -> Result:
-    """Run a SELECT on the embedded store, within ``timeout`` seconds if given."""
+    """Run a SELECT on the embedded store; with ``timeout``, in a child killed at the deadline."""
     _refuse_update(text, allow_update)
     # Oxigraph substitutes only projected variables (SEP-0007), so the checked
     # terms are bound through a VALUES block instead.
@@ -107,7 +174,7 @@ def run_oxigraph(
             raise QueryError(f"the query failed: {exc}") from None
         return Result(columns, rows)
 
-    return evaluate() if timeout is None else with_deadline(evaluate, timeout, "the query")
+    return evaluate() if timeout is None else in_child(evaluate, timeout, "the query")
 
 
 def run_rdflib(graph: Any, text: str, bindings: dict[str, ox.Term] | None = None) -> Result:
