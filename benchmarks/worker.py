@@ -1,17 +1,28 @@
 """Measurements that run inside a fresh process: ``python -m benchmarks.worker TASK JSON``.
 
-Each task prints one JSON object on its last stdout line; the runner
-(benchmarks/run.py) starts the process, times it from outside, reads its peak
-RSS with ``os.wait4`` and kills it at its time limit.
+Each task writes JSON objects to stdout, one a line, as it goes: ``{"running": KEY}``
+before it times a query and ``{"result": KEY, ...}`` after; other objects carry facts
+of the run (load times, RSS); the last line is ``{"done": true}``. The runner
+(benchmarks/run.py) starts the process, times it from outside, reads its peak RSS
+with ``os.wait4`` and merges the lines. When the process ends without "done" (a query
+past its hard time limit, a crash), the runner records the query that was running and
+starts the task again with ``"skip"``: the queries already measured, and that one.
 
 Timing protocol for a query (the same for every engine, also in JenaBench.java):
 run it once (a warm-up that also gives the row count); if that took at least
 ``slow`` seconds, it is the only sample (n = 1); otherwise run it ``repeats``
 more times and take the median of those.
+
+Time limits (:func:`time_limit`), on every execution, the warm-up included: at
+``timeout`` seconds SIGALRM raises :class:`Timeout` in Python code (rdflib's
+evaluator, pySHACL). Oxigraph evaluates in native code that does not return to
+the interpreter until it is done, so the alarm cannot stop it: faulthandler ends
+the whole process a few seconds later (:func:`grace`), wherever it is.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import resource
@@ -19,16 +30,23 @@ import signal
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 T_START = time.perf_counter()
 SH = "http://www.w3.org/ns/shacl#"
+FIRST_QUERY = "organisations-at"  # the query timed right after a load
 
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, default=str) + "\n")
+    sys.stdout.flush()
 
 
 class Timeout(Exception):
@@ -39,18 +57,32 @@ def _alarm(_signum: int, _frame: Any) -> None:
     raise Timeout()
 
 
+def grace(timeout: float) -> float:
+    """How long after the soft limit the process is ended (the runner reads it too)."""
+    return min(5.0, 0.25 * timeout)
+
+
+@contextmanager
+def time_limit(timeout: float) -> Iterator[None]:
+    """Soft limit: Timeout at ``timeout`` s; hard limit: the process ends ``grace`` s later."""
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    faulthandler.dump_traceback_later(timeout + grace(timeout), exit=True)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        faulthandler.cancel_dump_traceback_later()
+
+
 def measure(fn: Callable[[], int], repeats: int, slow: float, timeout: float) -> dict[str, Any]:
     """Run ``fn`` (which returns a row count) by the protocol above; ``timeout`` per execution."""
-    signal.signal(signal.SIGALRM, _alarm)
 
     def once() -> tuple[float, int]:
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        try:
+        with time_limit(timeout):
             t0 = time.perf_counter()
             rows = fn()
             return time.perf_counter() - t0, rows
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
 
     try:
         first, rows = once()
@@ -60,6 +92,16 @@ def measure(fn: Callable[[], int], repeats: int, slow: float, timeout: float) ->
         return {"error": f"timeout {timeout:g} s", "timeout": timeout}
     except Exception as exc:  # a query that does not run on this engine is a result too
         return {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+
+
+def measure_each(items: dict[str, Callable[[], int]], args: dict[str, Any]) -> None:
+    """Measure every item not in ``args["skip"]``, announcing each before and after."""
+    skip = set(args.get("skip", ()))
+    for key, fn in items.items():
+        if key in skip:
+            continue
+        emit({"running": key})
+        emit({"result": key, **measure(fn, args["repeats"], args["slow"], args["timeout"])})
 
 
 def _catalogue() -> dict[str, Any]:
@@ -86,7 +128,9 @@ def _bindings(store: Any, cat: dict[str, Any]) -> tuple[dict[str, Any], dict[str
 
 
 def task_phases(args: dict[str, Any]) -> dict[str, Any]:
-    """Where the time of a cold ``nhsgraph query`` goes (in-process timers, after interpreter start)."""
+    """Where the time of a cold ``nhsgraph query`` goes (in-process timers, after interpreter
+    start), then the on-disk alternative: open a read-only Oxigraph store of the same graph
+    (``args["disk"]``, prepared by the runner) and run the query there."""
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     import nhsgraph.cli  # noqa: F401  (click and the CLI module)
@@ -103,74 +147,72 @@ def task_phases(args: dict[str, Any]) -> dict[str, Any]:
     t["fingerprint_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     st = store.open_store()
-    t["open_store_s"] = time.perf_counter() - t0  # includes a second fingerprint
+    t["open_store_s"] = time.perf_counter() - t0  # a second fingerprint, then load graph.nt
     t0 = time.perf_counter()
     bindings = queries.bind(canned, sample_params(canned), st)
     t["bind_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    result = engine.run_oxigraph(st, canned.text, bindings)
-    t["query_s"] = time.perf_counter() - t0
+    with time_limit(args["timeout"]):
+        t0 = time.perf_counter()
+        result = engine.run_oxigraph(st, canned.text, bindings)
+        t["query_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     results.format_result(result, "table")
     t["format_s"] = time.perf_counter() - t0
     t["total_in_process_s"] = time.perf_counter() - T_START
-    # The alternative: the cached N-Triples loaded into an in-memory store.
+    emit(t)  # kept if the alternative fails
+
     import pyoxigraph as ox
 
     t0 = time.perf_counter()
-    memory = ox.Store()
-    memory.bulk_load(path=str(store.build().ntriples), format=ox.RdfFormat.N_TRIPLES, lenient=True)
-    t["memory_load_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    engine.run_oxigraph(memory, canned.text, bindings)
-    t["memory_query_s"] = time.perf_counter() - t0
-    return t
+    disk = ox.Store.read_only(args["disk"])
+    disk_open = time.perf_counter() - t0
+    with time_limit(args["timeout"]):
+        t0 = time.perf_counter()
+        engine.run_oxigraph(disk, canned.text, bindings)
+        disk_query = time.perf_counter() - t0
+    return {"disk_open_s": disk_open, "disk_query_s": disk_query}
 
 
 def task_warm(args: dict[str, Any]) -> dict[str, Any]:
-    """Warm canned queries on the embedded graph: bind + run, store opened once.
+    """Warm canned queries on the embedded graph: bind + run, each store opened once.
 
-    On the cached on-disk store (what the CLI opens) and, for comparison, on an
-    in-memory store loaded from the cached N-Triples.
+    In memory (``store.open_store()``, what the CLI uses) and, for comparison, on
+    the read-only on-disk store ``args["disk"]`` prepared by the runner.
     """
     import pyoxigraph as ox
 
     from benchmarks.common import sample_params
     from nhsgraph import engine, queries, store
 
-    embedded = store.build()
-    disk = embedded.store()
     t0 = time.perf_counter()
-    memory = ox.Store()
-    memory.bulk_load(path=str(embedded.ntriples), format=ox.RdfFormat.N_TRIPLES)
+    memory = store.open_store()
     load = time.perf_counter() - t0
-    out: dict[str, Any] = {"disk": {}, "memory": {}}
-    for name, query in _catalogue().items():
-        params = sample_params(query)
-        for where, st in (("disk", disk), ("memory", memory)):
+    t0 = time.perf_counter()
+    disk = ox.Store.read_only(args["disk"])
+    opened = time.perf_counter() - t0
+    emit({"memory_load_s": load, "disk_open_s": opened})
 
-            def run(query: Any = query, params: dict[str, str] = params, st: Any = st) -> int:
-                bindings = queries.bind(query, params, st)
-                return len(engine.run_oxigraph(st, query.text, bindings).rows)
+    def runner(query: Any, st: Any) -> Callable[[], int]:
+        def run() -> int:
+            bindings = queries.bind(query, sample_params(query), st)
+            return len(engine.run_oxigraph(st, query.text, bindings).rows)
+        return run
 
-            out[where][name] = measure(run, args["repeats"], args["slow"], args["timeout"])
-    return {"queries": out["disk"], "memory": out["memory"], "memory_load_s": load,
-            "rss_mb": rss_mb()}
+    cat = _catalogue()
+    measure_each({f"{where}/{name}": runner(query, st) for name, query in cat.items()
+                  for where, st in (("memory", memory), ("disk", disk))}, args)
+    return {"rss_mb": rss_mb()}
 
 
 def task_build_breakdown(args: dict[str, Any]) -> dict[str, Any]:
-    """The real graph's build in steps, mirroring nhsgraph.store.build (as of 2026-11-23).
-
-    Ingest (``compile_graph``), then writing the canonical N-Triples, then
-    loading and optimising the Oxigraph store, into a scratch folder (the
-    cache is not touched).
-    """
+    """The real graph's build in steps, mirroring nhsgraph.store.build (as of 2026-11-23):
+    ingest (``compile_graph``), then writing the canonical N-Triples, which is all the
+    cache holds (no store is written: a query loads the N-Triples into memory). Into a
+    scratch folder: the cache is not touched."""
     import shutil
     import tempfile
 
     t0 = time.perf_counter()
-    import pyoxigraph as ox
-
     from nhsgraph import store
     t_import = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -179,25 +221,18 @@ def task_build_breakdown(args: dict[str, Any]) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-build-"))
     try:
         t0 = time.perf_counter()
-        with (tmp / "graph.nt").open("w", encoding="utf-8") as out:
+        with (tmp / store.GRAPH_FILE).open("w", encoding="utf-8") as out:
             for triple in triples:
                 out.write(f"{triple} .\n")
         t_nt = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        st = ox.Store(str(tmp / "store"))
-        st.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-        st.optimize()
-        st.flush()
-        del st
-        t_store = time.perf_counter() - t0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"import_s": t_import, "compile_graph_s": t_compile, "write_nt_s": t_nt,
-            "write_store_s": t_store, "triples": len(triples), "rss_mb": rss_mb()}
+            "triples": len(triples), "rss_mb": rss_mb()}
 
 
 def task_prepare(args: dict[str, Any]) -> dict[str, Any]:
-    """N-Triples -> an on-disk Oxigraph store (what `nhsgraph build` keeps in the cache)."""
+    """N-Triples -> an on-disk Oxigraph store (bulk load, optimise), for the disk columns."""
     import shutil
 
     import pyoxigraph as ox
@@ -219,63 +254,67 @@ def task_prepare(args: dict[str, Any]) -> dict[str, Any]:
             "disk_mb": size / 1e6, "rss_mb": rss_mb()}
 
 
-def task_open(args: dict[str, Any]) -> dict[str, Any]:
-    """Load from the prepared store: import, open read-only, first canned query."""
-    t0 = time.perf_counter()
+def _open(args: dict[str, Any]) -> Any:
+    """``args["nt"]`` loaded into memory as nhsgraph loads its cache, or ``args["store"]``
+    opened read-only."""
+    from benchmarks.common import load_oxigraph
+
+    if "nt" in args:
+        return load_oxigraph(Path(args["nt"]))
     import pyoxigraph as ox
+
+    return ox.Store.read_only(args["store"])
+
+
+def task_load(args: dict[str, Any]) -> dict[str, Any]:
+    """Load from the prepared data, cold: import, then load the N-Triples into memory
+    (``nt``) or open the on-disk store (``store``), then a first canned query."""
+    t0 = time.perf_counter()
+    import pyoxigraph  # noqa: F401
     t_import = time.perf_counter() - t0
     t0 = time.perf_counter()
-    st = ox.Store.read_only(args["store"])
-    t_open = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    n = len(list(st.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))
-    t_count = time.perf_counter() - t0
+    st = _open(args)
+    t_load = time.perf_counter() - t0
+    emit({"import_s": t_import, "load_s": t_load, "rss_after_load_mb": rss_mb()})
     from benchmarks.common import sample_params
     from nhsgraph import engine, queries
 
-    query = queries.get(args["query"])
-    t0 = time.perf_counter()
-    bindings = queries.bind(query, sample_params(query), st)
-    rows = len(engine.run_oxigraph(st, query.text, bindings).rows)
-    t_first = time.perf_counter() - t0
-    return {"import_s": t_import, "open_s": t_open, "first_query_s": t_first,
-            "count_all_s": t_count, "rows": rows, "n": n, "rss_mb": rss_mb()}
+    query = queries.get(FIRST_QUERY)
+    with time_limit(args["timeout"]):
+        t0 = time.perf_counter()
+        bindings = queries.bind(query, sample_params(query), st)
+        rows = len(engine.run_oxigraph(st, query.text, bindings).rows)
+        t_first = time.perf_counter() - t0
+    return {"first_query_s": t_first, "rows": rows, "rss_mb": rss_mb()}
 
 
 def task_oxigraph(args: dict[str, Any]) -> dict[str, Any]:
-    """Every canned query on the prepared on-disk store (as the CLI) and in memory."""
-    import pyoxigraph as ox
-
+    """Every canned query on pyoxigraph: in memory (``nt``, loaded as nhsgraph loads its
+    cache) or on the prepared on-disk store (``store``). With ``qdir``, first writes there
+    the exact text of each query (parameters as a VALUES block) for rdflib and Jena."""
     from nhsgraph import engine, queries
 
     t0 = time.perf_counter()
-    mem = ox.Store()
-    mem.bulk_load(path=args["nt"], format=ox.RdfFormat.N_TRIPLES)
-    load = time.perf_counter() - t0
-    rss_load = rss_mb()
-    disk = ox.Store.read_only(args["store"])
+    st = _open(args)
+    emit({"load_s": time.perf_counter() - t0, "rss_after_load_mb": rss_mb()})
     cat = _catalogue()
-    bound, errors = _bindings(disk, cat)
-    out: dict[str, Any] = {name: {"error": err} for name, err in errors.items()}
-    memory: dict[str, Any] = dict(out)
-    texts = {}
-    for name, bindings in bound.items():
-        texts[name] = queries.with_values(cat[name].text, bindings)
-        for where, st, into in (("disk", disk, out), ("memory", mem, memory)):
+    bound, errors = _bindings(st, cat)
+    if args.get("qdir"):
+        qdir = Path(args["qdir"])
+        qdir.mkdir(parents=True, exist_ok=True)
+        for old in qdir.glob("*.rq"):
+            old.unlink()
+        for name, bindings in bound.items():
+            (qdir / f"{name}.rq").write_text(queries.with_values(cat[name].text, bindings),
+                                             encoding="utf-8")
+    for name, err in errors.items():
+        emit({"result": name, "error": err})
 
-            def run(name: str = name, bindings: dict[str, Any] = bindings, st: Any = st) -> int:
-                return len(engine.run_oxigraph(st, cat[name].text, bindings).rows)
+    def runner(name: str) -> Callable[[], int]:
+        return lambda: len(engine.run_oxigraph(st, cat[name].text, bound[name]).rows)
 
-            into[name] = measure(run, args["repeats"], args["slow"], args["timeout"])
-    # The exact texts every engine runs (parameters as a VALUES block).
-    qdir = Path(args["qdir"])
-    qdir.mkdir(parents=True, exist_ok=True)
-    for old in qdir.glob("*.rq"):
-        old.unlink()
-    for name, text in texts.items():
-        (qdir / f"{name}.rq").write_text(text, encoding="utf-8")
-    return {"load_memory_s": load, "rss_after_load_mb": rss_load, "queries": out,
-            "memory": memory, "rss_mb": rss_mb()}
+    measure_each({name: runner(name) for name in bound}, args)
+    return {"rss_mb": rss_mb()}
 
 
 def task_rdflib(args: dict[str, Any]) -> dict[str, Any]:
@@ -285,25 +324,20 @@ def task_rdflib(args: dict[str, Any]) -> dict[str, Any]:
     ``initBindings``: rdflib does not match an ``xsd:string`` binding against a
     plain literal in the data, so bound code parameters would find nothing.
     """
-    import rdflib
-
+    from benchmarks.common import load_rdflib
     from nhsgraph import engine
 
     t0 = time.perf_counter()
-    graph = rdflib.Graph()
-    graph.parse(args["nt"], format="nt")
-    load = time.perf_counter() - t0
-    rss_load = rss_mb()
-    out: dict[str, Any] = {}
-    for path in sorted(Path(args["qdir"]).glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
+    graph = load_rdflib(Path(args["nt"]))
+    emit({"load_s": time.perf_counter() - t0, "rss_after_load_mb": rss_mb(),
+          "triples": len(graph)})
 
-        def run(text: str = text) -> int:
-            return len(engine.run_rdflib(graph, text, {}).rows)
+    def runner(text: str) -> Callable[[], int]:
+        return lambda: len(engine.run_rdflib(graph, text, {}).rows)
 
-        out[path.stem] = measure(run, args["repeats"], args["slow"], args["timeout"])
-    return {"load_memory_s": load, "rss_after_load_mb": rss_load, "triples": len(graph),
-            "queries": out, "rss_mb": rss_mb()}
+    measure_each({path.stem: runner(path.read_text(encoding="utf-8"))
+                  for path in sorted(Path(args["qdir"]).glob("*.rq"))}, args)
+    return {"rss_mb": rss_mb()}
 
 
 def count_results(report: Any) -> dict[str, int]:
@@ -365,13 +399,12 @@ def task_validate(args: dict[str, Any]) -> dict[str, Any]:
 def task_pyshacl_stock(args: dict[str, Any]) -> dict[str, Any]:
     """The earlier path: every shape, SPARQL targets included, in pySHACL over rdflib."""
     import pyshacl
-    import rdflib
 
+    from benchmarks.common import load_rdflib
     from nhsgraph.validate import shapes_graph
 
     t0 = time.perf_counter()
-    graph = rdflib.Graph()
-    graph.parse(args["nt"], format="nt")
+    graph = load_rdflib(Path(args["nt"]))
     t1 = time.perf_counter()
     _c, report, _t = pyshacl.validate(graph, shacl_graph=shapes_graph(), inference="none",
                                       advanced=True, allow_warnings=True)
@@ -394,30 +427,27 @@ def _target_query(shapes: Any, target: Any) -> str:
 
 
 def task_targets_rdflib(args: dict[str, Any]) -> dict[str, Any]:
-    """Each SPARQL target of the shapes on rdflib (as stock pySHACL runs it) and on Oxigraph."""
-    import pyoxigraph as ox
+    """Each SPARQL target of the shapes, run once on rdflib (as stock pySHACL runs it) and
+    on Oxigraph in memory (keys ``rdflib/SHAPE`` and ``oxigraph/SHAPE``)."""
     import rdflib
 
+    from benchmarks.common import load_oxigraph, load_rdflib
     from nhsgraph.validate import shapes_graph
 
-    data = rdflib.Graph()
-    data.parse(args["nt"], format="nt")
-    st = ox.Store()
-    st.bulk_load(path=args["nt"], format=ox.RdfFormat.N_TRIPLES)
+    data = load_rdflib(Path(args["nt"]))
+    st = load_oxigraph(Path(args["nt"]))
     shapes = shapes_graph()
     sh = rdflib.Namespace(SH)
-    out = {}
+    items: dict[str, Callable[[], int]] = {}
     for shape, target in sorted(shapes.subject_objects(sh.target), key=lambda st_: str(st_[0])):
         if shapes.value(target, sh.select) is None:
             continue
         text = _target_query(shapes, target)
         name = str(shape).rsplit("#", 1)[-1]
-        t0 = time.perf_counter()
-        n_ox = len(list(st.query(text)))
-        t_ox = time.perf_counter() - t0
-        one = measure(lambda text=text: len(list(data.query(text))), 0, 0.0, args["timeout"])
-        out[name] = {"oxigraph_s": t_ox, "oxigraph_rows": n_ox, "rdflib": one}
-    return {"targets": out, "rss_mb": rss_mb()}
+        items[f"oxigraph/{name}"] = lambda text=text: len(list(st.query(text)))
+        items[f"rdflib/{name}"] = lambda text=text: len(list(data.query(text)))
+    measure_each(items, {**args, "repeats": 0, "slow": 0.0})
+    return {"rss_mb": rss_mb()}
 
 
 TASKS = {
@@ -425,7 +455,7 @@ TASKS = {
     "warm": task_warm,
     "build-breakdown": task_build_breakdown,
     "prepare": task_prepare,
-    "open": task_open,
+    "load": task_load,
     "oxigraph": task_oxigraph,
     "rdflib": task_rdflib,
     "validate": task_validate,
@@ -445,8 +475,10 @@ def main() -> None:
         result = TASKS[task](args)
     except MemoryError:
         result = {"error": f"MemoryError (address space limited to {args.get('mem_limit_gb')} GiB)"}
-    sys.stdout.write("\n" + json.dumps(result, default=str) + "\n")
-    sys.stdout.flush()
+    except Timeout:
+        result = {"error": f"timeout {args.get('timeout'):g} s"}
+    emit(result)
+    emit({"done": True})
     os._exit(0)  # skip teardown of large graphs: it is not what is measured
 
 
