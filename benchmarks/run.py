@@ -440,7 +440,8 @@ def section_embedded(cfg: Config, rep: Report) -> None:
     rep.data["imports"] = top
     rep.add("### Where the time of a cold query goes (one fresh process per query, in-process timers)\n\n"
             "Interpreter start-up is `python -c pass` above. `open_store` is what the CLI does: a "
-            "second input fingerprint, then loading graph.nt into an in-memory store. The last two "
+            "second input fingerprint, then loading graph.nt into an in-memory store; `query` runs "
+            "as the CLI runs it, with its default deadline (in a forked child). The last two "
             "columns time the alternative that memory replaced: an on-disk Oxigraph store of the same "
             f"graph.nt (built once for this run by bulk load + optimise in {s(prep.get('total_s'))}"
             + error_note(prep) + "), opened read-only, and the same query on it.\n\n"
