@@ -11,9 +11,10 @@ per line, which Oxigraph loads without re-checking (``lenient``) in about
 opens faster (about 15 ms) but answers the canned queries 4 to 10 times more
 slowly (RocksDB lookups instead of in-memory indexes), so every query but
 the cheapest was slower from a cold start, and all were slower warm;
-benchmarks/README.md has the figures. Graphs of millions of triples, where
-loading would dominate, belong in an on-disk store or a SPARQL endpoint
-(``--endpoint``).
+benchmarks/README.md has the figures. Loading grows with the graph (about
+4 s for 10^6 triples), so a graph whose N-Triples exceed ``DISK_STORE_BYTES``
+(about 400k triples) also gets an on-disk store in the cache, which is opened
+instead.
 
 The cache lives in ``$NHSGRAPH_CACHE`` (default ``~/.cache/nhsgraph``), one
 folder per fingerprint of the inputs (every file under ``ontology/`` and
@@ -39,6 +40,10 @@ from nhsgraph import resources
 from nhsgraph.errors import DataError, OutputError
 
 GRAPH_FILE = "graph.nt"
+STORE_DIR = "store"
+#: Above this size of graph.nt, an on-disk store is built and opened instead of
+#: loading the N-Triples at every call (loading 64 MB takes about 0.7 s).
+DISK_STORE_BYTES = 64 * 1024 * 1024
 #: Code whose change changes the graph (besides the data and the ontology).
 _CODE = ("build.py", "terms.py", "temporal.py", "ingest")
 
@@ -114,8 +119,11 @@ class EmbeddedGraph:
         return self.folder / GRAPH_FILE
 
     def store(self) -> ox.Store:
-        """A fresh in-memory store of the graph (the file is ours: no re-checking)."""
-        store = ox.Store()
+        """The graph's on-disk store if the build made one, else a fresh in-memory store."""
+        disk = self.folder / STORE_DIR
+        if disk.is_dir():
+            return ox.Store.read_only(str(disk))
+        store = ox.Store()  # the file is ours: no re-checking
         store.load(path=str(self.ntriples), format=ox.RdfFormat.N_TRIPLES, lenient=True)
         return store
 
@@ -140,6 +148,12 @@ def build(*, force: bool = False) -> EmbeddedGraph:
         with (tmp / GRAPH_FILE).open("w", encoding="utf-8") as out:
             for triple in triples:
                 out.write(f"{triple} .\n")
+        if (tmp / GRAPH_FILE).stat().st_size > DISK_STORE_BYTES:
+            disk = ox.Store(str(tmp / STORE_DIR))
+            disk.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+            disk.optimize()
+            disk.flush()
+            del disk
         # The previous build stays in place until the new one is: move it aside,
         # move the new one in, and only then delete the old one.
         if target.exists():
@@ -166,7 +180,7 @@ def build(*, force: bool = False) -> EmbeddedGraph:
 
 
 def open_store() -> ox.Store:
-    """The embedded graph as an in-memory Oxigraph store, built on first use."""
+    """The embedded graph as an Oxigraph store (in memory unless it is large), built on first use."""
     return build().store()
 
 
