@@ -831,6 +831,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "nhsgraph-bench")
     parser.add_argument("--json", type=Path, help="also write every measurement here as JSON")
     parser.add_argument("--markdown", type=Path, help="also write the tables here as Markdown")
+    parser.add_argument("--query-timeout", type=float, metavar="S",
+                        help="time limit of one query execution, every engine (default 120 s; quick 2 s)")
+    parser.add_argument("--validate-timeout", type=float, metavar="S",
+                        help="time limit of one validation run (default 1800 s, x3 at 1e7; quick 60 s)")
+    parser.add_argument("--stock-pyshacl-max", type=float, metavar="TRIPLES",
+                        help="run stock pySHACL only up to this size (default 1e5; 0 to skip it)")
     args = parser.parse_args(argv)
     os.environ.setdefault("NHSGRAPH_CACHE", str(Path(tempfile.gettempdir()) / "bench-cache"))
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -848,12 +854,20 @@ def main(argv: list[str] | None = None) -> None:
         cfg = Config(True, sizes, 3, 5, 2, 1.0, 2.0, False, 0, 60.0, args.workdir)
     else:
         cfg = Config(False, sizes, 7, 20, 5, 5.0, 120.0, not args.no_jena, 100_000, 1800.0, args.workdir)
+    if args.query_timeout:
+        cfg.query_timeout = args.query_timeout
+    if args.validate_timeout:
+        cfg.validate_timeout = args.validate_timeout
+    if args.stock_pyshacl_max is not None:
+        cfg.pyshacl_full_max = int(args.stock_pyshacl_max)
     rep = Report(args.markdown, args.json)
     t0 = time.perf_counter()
     env = environment()
     rep.data["environment"] = env
     rep.add("## Machine and versions\n\n" + table(["", ""], [[k, v] for k, v in env.items()])
-            + f"\n\nNHSGRAPH_CACHE={os.environ['NHSGRAPH_CACHE']}; mode: {'quick' if cfg.quick else 'full'}")
+            + f"\n\nNHSGRAPH_CACHE={os.environ['NHSGRAPH_CACHE']}; mode: {'quick' if cfg.quick else 'full'}; "
+            f"limits: {cfg.query_timeout:g} s a query execution, {cfg.validate_timeout:g} s a validation "
+            f"(x3 at 1e7); stock pySHACL up to {cfg.pyshacl_full_max:,} triples")
     jena_ok = cfg.jena and jena_available()
     if not args.skip_embedded:
         guarded(rep, "Embedded graph: cold, phases and warm queries", section_embedded, cfg, rep)
