@@ -835,6 +835,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="time limit of one query execution, every engine (default 120 s; quick 2 s)")
     parser.add_argument("--validate-timeout", type=float, metavar="S",
                         help="time limit of one validation run (default 1800 s, x3 at 1e7; quick 60 s)")
+    parser.add_argument("--jena-max", type=float, default=float("inf"), metavar="TRIPLES",
+                        help="run Jena only up to this size (default: every size)")
     parser.add_argument("--stock-pyshacl-max", type=float, metavar="TRIPLES",
                         help="run stock pySHACL only up to this size (default 1e5; 0 to skip it)")
     args = parser.parse_args(argv)
@@ -867,13 +869,15 @@ def main(argv: list[str] | None = None) -> None:
     rep.add("## Machine and versions\n\n" + table(["", ""], [[k, v] for k, v in env.items()])
             + f"\n\nNHSGRAPH_CACHE={os.environ['NHSGRAPH_CACHE']}; mode: {'quick' if cfg.quick else 'full'}; "
             f"limits: {cfg.query_timeout:g} s a query execution, {cfg.validate_timeout:g} s a validation "
-            f"(x3 at 1e7); stock pySHACL up to {cfg.pyshacl_full_max:,} triples")
+            f"(x3 at 1e7); stock pySHACL up to {cfg.pyshacl_full_max:,} triples"
+            + (f"; Jena up to {args.jena_max:,.0f} triples" if args.jena_max != float("inf") else ""))
     jena_ok = cfg.jena and jena_available()
     if not args.skip_embedded:
         guarded(rep, "Embedded graph: cold, phases and warm queries", section_embedded, cfg, rep)
         guarded(rep, "Real graph: build, validate and export", section_real_graph, cfg, rep)
     for size in sizes:
-        guarded(rep, f"Synthetic graph {size_label(size)}", section_synthetic, cfg, rep, size, jena_ok)
+        guarded(rep, f"Synthetic graph {size_label(size)}", section_synthetic, cfg, rep, size,
+                jena_ok and size <= args.jena_max)
     if cfg.jena and not jena_ok:
         rep.target("Jena comparisons", None, "Jena is not installed (apt-get install -y "
                    "--no-install-recommends default-jre-headless libapache-jena-java)")
