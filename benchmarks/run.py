@@ -82,6 +82,7 @@ class Config:
     pyshacl_full_max: int  # run stock pySHACL only up to this size
     validate_timeout: float
     workdir: Path
+    jena_max: float = float("inf")  # run Jena only up to this many triples
 
 
 @dataclass
@@ -600,7 +601,11 @@ def section_synthetic(cfg: Config, rep: Report, size: int, jena_ok: bool) -> Non
     else:
         d["rdflib"] = rd = worker("rdflib", {"nt": str(nt), "qdir": str(qdir), "mem_limit_gb": MEM_LIMIT_GB,
                                              **limits}, 14400)
-    jn: dict[str, Any] = {"error": "not run (--quick)" if cfg.quick else "Jena not installed", "queries": {}}
+    if size > cfg.jena_max:
+        jena_ok = False
+    jn: dict[str, Any] = {"error": "not run (--quick)" if cfg.quick else (
+        f"not run at this size (--jena-max {cfg.jena_max:,.0f})" if size > cfg.jena_max
+        else "Jena not installed"), "queries": {}}
     if cfg.jena and jena_ok:
         jn = jena_queries(cfg, nt, qdir, size)
     d["jena"] = jn
@@ -860,6 +865,7 @@ def main(argv: list[str] | None = None) -> None:
         cfg.query_timeout = args.query_timeout
     if args.validate_timeout:
         cfg.validate_timeout = args.validate_timeout
+    cfg.jena_max = args.jena_max
     if args.stock_pyshacl_max is not None:
         cfg.pyshacl_full_max = int(args.stock_pyshacl_max)
     rep = Report(args.markdown, args.json)
@@ -870,14 +876,13 @@ def main(argv: list[str] | None = None) -> None:
             + f"\n\nNHSGRAPH_CACHE={os.environ['NHSGRAPH_CACHE']}; mode: {'quick' if cfg.quick else 'full'}; "
             f"limits: {cfg.query_timeout:g} s a query execution, {cfg.validate_timeout:g} s a validation "
             f"(x3 at 1e7); stock pySHACL up to {cfg.pyshacl_full_max:,} triples"
-            + (f"; Jena up to {args.jena_max:,.0f} triples" if args.jena_max != float("inf") else ""))
+            + (f"; Jena up to {cfg.jena_max:,.0f} triples" if cfg.jena_max != float("inf") else ""))
     jena_ok = cfg.jena and jena_available()
     if not args.skip_embedded:
         guarded(rep, "Embedded graph: cold, phases and warm queries", section_embedded, cfg, rep)
         guarded(rep, "Real graph: build, validate and export", section_real_graph, cfg, rep)
     for size in sizes:
-        guarded(rep, f"Synthetic graph {size_label(size)}", section_synthetic, cfg, rep, size,
-                jena_ok and size <= args.jena_max)
+        guarded(rep, f"Synthetic graph {size_label(size)}", section_synthetic, cfg, rep, size, jena_ok)
     if cfg.jena and not jena_ok:
         rep.target("Jena comparisons", None, "Jena is not installed (apt-get install -y "
                    "--no-install-recommends default-jre-headless libapache-jena-java)")
