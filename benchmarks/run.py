@@ -831,6 +831,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", help="synthetic sizes in triples, e.g. 1e5,1e6,1e7 (default: all three)")
     parser.add_argument("--no-jena", action="store_true", help="skip Apache Jena")
     parser.add_argument("--skip-embedded", action="store_true", help="skip the real-graph sections")
+    parser.add_argument("--skip-synthetic", action="store_true", help="skip the synthetic sizes")
     parser.add_argument("--no-snapshot", action="store_true",
                         help="run on the live source tree instead of a frozen copy of it")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "nhsgraph-bench")
@@ -856,7 +857,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.path.insert(0, str(snap / "src"))
     os.environ["PYTHONPATH"] = os.pathsep.join(
         paths + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
-    sizes = [int(float(x)) for x in (args.sizes or ("1e5" if args.quick else "1e5,1e6,1e7")).split(",")]
+    sizes = [] if args.skip_synthetic else [
+        int(float(x)) for x in (args.sizes or ("1e5" if args.quick else "1e5,1e6,1e7")).split(",")]
     if args.quick:
         cfg = Config(True, sizes, 3, 5, 2, 1.0, 2.0, False, 0, 60.0, args.workdir)
     else:
