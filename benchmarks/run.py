@@ -750,6 +750,8 @@ def validation_section(cfg: Config, rep: Report, d: dict[str, Any], label: str, 
         stock = worker("pyshacl-stock", {"nt": str(nt)}, cfg.validate_timeout)
     elif cfg.quick:
         stock = {"error": "not run (--quick)"}
+    elif size <= 100_000:
+        stock = {"error": f"not run (--stock-pyshacl-max {cfg.pyshacl_full_max:,})"}
     else:
         stock = {"error": "not run: its SPARQL targets grow with the square of the records "
                           "(see the 1e5 run and the target table); hours at this size"}
