@@ -6,15 +6,16 @@ Oxigraph store of it, building the cache first if it is missing or stale, so
 a first ``nhsgraph query`` on a fresh install needs no separate build step.
 
 The cache holds the graph as canonical N-Triples: our own output, one triple
-per line, which Oxigraph loads without re-checking (``lenient``) in about
-0.1 s for the 60k triples of the embedded graph. An on-disk Oxigraph store
-opens faster (about 15 ms) but answers the canned queries 4 to 10 times more
-slowly (RocksDB lookups instead of in-memory indexes), so every query but
-the cheapest was slower from a cold start, and all were slower warm;
-benchmarks/README.md has the figures. Loading grows with the graph (about
-4 s for 10^6 triples), so a graph whose N-Triples exceed ``DISK_STORE_BYTES``
-(about 400k triples) also gets an on-disk store in the cache, which is opened
-instead.
+per line, which Oxigraph loads without re-checking (``lenient``) in 0.1 to
+0.2 s for the 66k triples of the embedded graph. An on-disk Oxigraph store
+opens faster (20 to 50 ms) but answers the canned queries 2 to 5 times more
+slowly (RocksDB lookups instead of in-memory indexes): memory keeps every
+warm query under 20 ms, which disk does not. Since the queries were reshaped
+(commit adcaba5), disk would win for a one-shot call (open plus one query);
+benchmarks/README.md has the figures and the design that takes both.
+Loading grows with the graph (about 4 s for 10^6 triples), so a graph whose
+N-Triples exceed ``DISK_STORE_BYTES`` (about 400k triples) also gets an
+on-disk store in the cache, which is opened instead.
 
 The cache lives in ``$NHSGRAPH_CACHE`` (default ``~/.cache/nhsgraph``), one
 folder per fingerprint of the inputs (every file under ``ontology/`` and
