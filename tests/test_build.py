@@ -98,8 +98,9 @@ def test_organisation_iris_are_minted_from_codes(store):
 
 def test_a_large_graph_is_kept_in_an_on_disk_store_with_the_same_answers(store, tmp_path, monkeypatch):
     """Above DISK_STORE_BYTES the cache holds an on-disk store, and queries answer the same."""
-    import nhsgraph.store as embedded
     from conftest import query
+
+    import nhsgraph.store as embedded
 
     monkeypatch.setenv("NHSGRAPH_CACHE", str(tmp_path))
     monkeypatch.setattr(embedded, "DISK_STORE_BYTES", 0)

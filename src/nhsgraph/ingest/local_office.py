@@ -72,7 +72,7 @@ def ingest(ctx: Context) -> None:
             else:
                 versions[("local-office", office_codes.get(ons, ons))].append((span, ons, v))
     for (kind, code), spans in sorted(versions.items()):
-        _organisation(ctx, kind, code, sorted(spans, key=lambda s: s[0].start), office_codes)
+        _organisation(ctx, kind, code, sorted(spans, key=lambda s: s[0].start))
     _abolitions(ctx, versions)
     _ccg_memberships(ctx, versions)
 
@@ -98,8 +98,7 @@ def _office_codes(ctx: Context, chd: dict[str, list[dict]]) -> dict[str, str]:
     return codes
 
 
-def _organisation(ctx: Context, kind: str, code: str, spans: list[tuple[Interval, str, dict]],
-                  office_codes: dict[str, str]) -> None:
+def _organisation(ctx: Context, kind: str, code: str, spans: list[tuple[Interval, str, dict]]) -> None:
     b = ctx.builder
     regions = ctx.lookups["region_ons_to_ods"]
     start, end = spans[0][0].start, max(s.end for s, _, _ in spans)  # every E39 version has ended
