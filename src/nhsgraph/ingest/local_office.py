@@ -101,7 +101,8 @@ def _office_codes(ctx: Context, chd: dict[str, list[dict]]) -> dict[str, str]:
 def _organisation(ctx: Context, kind: str, code: str, spans: list[tuple[Interval, str, dict]]) -> None:
     b = ctx.builder
     regions = ctx.lookups["region_ons_to_ods"]
-    start, end = spans[0][0].start, max(s.end for s, _, _ in spans)  # every E39 version has ended
+    ends = [s.end for s, _, _ in spans]
+    start, end = spans[0][0].start, (None if None in ends else max(ends))
     ods = code if code.startswith("Q") else None
     sources = [CHD] + ([AT_CODES if kind == "area-team" else EAUTH] if ods else [])
     org = b.add_organisation(kind, code, name=spans[-1][2]["nm"], start=start, end=end,
@@ -122,7 +123,7 @@ def _organisation(ctx: Context, kind: str, code: str, spans: list[tuple[Interval
         _ods_dates(ctx, org, ods, start, end)
 
 
-def _ods_dates(ctx: Context, org, ods: str, start: date, end: date) -> None:
+def _ods_dates(ctx: Context, org, ods: str, start: date, end: date | None) -> None:
     """Keep ODS's open and close dates where they differ from the CHD's."""
     row = next((r for r in ctx.ods_rows(EAUTH) if r["code"] == ods), None)
     if row is None:
@@ -133,7 +134,8 @@ def _ods_dates(ctx: Context, org, ods: str, start: date, end: date) -> None:
         notes.append(f"ODS opened {ods} on {opened.isoformat()}; ONS starts its local-office "
                      f"code on {start.isoformat()}")
     if closed and closed != end:
-        notes.append(f"ODS closed {ods} on {closed.isoformat()}; ONS ends its code on {end.isoformat()}")
+        notes.append(f"ODS closed {ods} on {closed.isoformat()}; ONS "
+                     + (f"ends its code on {end.isoformat()}" if end else "has not ended its code"))
     if notes:
         ctx.builder.add_conflict(
             org.value, "; ".join(notes) + ". Rule: the ONS Code History Database dates every area "
@@ -182,7 +184,8 @@ def _ccg_memberships(ctx: Context, versions: dict[tuple[str, str], list]) -> Non
             if len(found) != 1:
                 raise row.error(f"{row[office_col]} is not one area team or local office on {as_at}")
             span, kind, code = found[0]
-            end = span.end if following is None else min(day_before(following), span.end)
+            limits = [d for d in (span.end, day_before(following) if following else None) if d]
+            end = min(limits) if limits else None
             run = runs[(ccg, kind, code)]
             if run and day_before(as_at) == run[-1][1]:  # seen in the previous snapshot too
                 run[-1][1] = end
