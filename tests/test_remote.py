@@ -369,35 +369,32 @@ def _unchanged(remote: Remote) -> None:
     assert remote_count(remote, f"<{MARKER}> ?p ?o") == 0, "the failed push loaded some of its triples"
 
 
-def test_push_to_a_wrong_path_fails_and_leaves_the_graph(remote: Remote) -> None:
+def _push_fails(remote: Remote, url: str, env: dict[str, str | None]):
+    """Push to ``url``: exit 2 with an error message only, and the remote graph as it was."""
     remote.require_pushed()
-    result = nhsgraph("push", "--endpoint", remote.wrong_store_url, "--graph", GRAPH, "--timeout", "120",
-                      env=remote.credentials)
+    result = nhsgraph("push", "--endpoint", url, "--graph", GRAPH, "--timeout", "120", env=env)
     assert result.code == 2, result.err
     assert result.out == "" and "error:" in result.err
     _unchanged(remote)
+    return result
+
+
+def test_push_to_a_wrong_path_fails_and_leaves_the_graph(remote: Remote) -> None:
+    _push_fails(remote, remote.wrong_store_url, remote.credentials)
 
 
 def test_push_with_a_wrong_password_fails_without_telling_it(remote: Remote) -> None:
-    remote.require_pushed()
     if not remote.has_auth:
         pytest.skip(f"{remote.name}'s server has no authentication, so any password is accepted")
     env = {"NHSGRAPH_ENDPOINT_USER": virtuoso.USER, "NHSGRAPH_ENDPOINT_PASSWORD": WRONG_PASSWORD}
-    result = nhsgraph("push", "--endpoint", remote.store_url, "--graph", GRAPH, "--timeout", "120", env=env)
-    assert result.code == 2, result.err
+    result = _push_fails(remote, remote.store_url, env)
     assert WRONG_PASSWORD not in result.out + result.err
-    assert result.out == "" and "error:" in result.err
-    _unchanged(remote)
 
 
 def test_push_without_credentials_is_refused(remote: Remote) -> None:
-    remote.require_pushed()
     if not remote.has_auth:
         pytest.skip(f"{remote.name}'s server has no authentication")
-    result = nhsgraph("push", "--endpoint", remote.store_url, "--graph", GRAPH, "--timeout", "120",
-                      env=NO_CREDENTIALS)
-    assert result.code == 2, result.err
-    _unchanged(remote)
+    _push_fails(remote, remote.store_url, NO_CREDENTIALS)
 
 
 def test_a_body_the_store_rejects_leaves_the_graph(remote: Remote, tmp_path: Path) -> None:
