@@ -15,9 +15,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from nhsgraph.build import GraphBuilder
-from nhsgraph.ingest import (area, board, boundary, ccg, coverage, icb, local_office, region, sources, stp,
-                             sub_icb)
-from nhsgraph.ingest import icp
+from nhsgraph.ingest import (
+    area,
+    board,
+    boundary,
+    ccg,
+    coverage,
+    icb,
+    icp,
+    local_office,
+    region,
+    sources,
+    stp,
+    sub_icb,
+)
 from nhsgraph.ingest.context import Context
 
 #: The ingest modules, in the order they run.

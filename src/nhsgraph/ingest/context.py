@@ -60,7 +60,8 @@ class Context:
         return self._cache[key]
 
     def ods_rows(self, source_id: str) -> list[readers.Row]:
-        return readers.read_ods(self.path(source_id), display=self.display(source_id))
+        """The rows of a registered ODS bulk file (27 columns, no header), read once per build."""
+        return self.rows(source_id, header=readers.ODS_COLUMNS)
 
     def sheet(self, source_id: str, sheet: str) -> list[readers.Row]:
         return readers.read_xlsx_sheet(self.path(source_id), sheet, display=self.display(source_id))

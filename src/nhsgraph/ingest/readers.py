@@ -117,11 +117,6 @@ ODS_COLUMNS = (
 )
 
 
-def read_ods(path: Path, *, display: str | None = None) -> list[Row]:
-    """Read an ODS 27-column bulk file (no header)."""
-    return read_csv(path, header=ODS_COLUMNS, display=display)
-
-
 def read_json(path: Path, *, display: str | None = None) -> Any:
     name = display or str(path)
     text = _text(path, "utf-8")
