@@ -311,8 +311,9 @@ def validate_embedded(rule_sets: list[Path] | None = None) -> Report:
     """Validate the embedded history (which already holds the ontology)."""
     from nhsgraph import store
 
-    return validate_triples(store.triples(), with_ontology=False, rule_sets=rule_sets,
-                            store=store.open_store())
+    embedded = store.open_store()  # the triples come from it: the file is read once
+    return validate_triples([quad.triple for quad in embedded], with_ontology=False,
+                            rule_sets=rule_sets, store=embedded)
 
 
 def _findings(report: Any, data: Any, shapes: Any) -> list[Finding]:
