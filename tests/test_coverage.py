@@ -5,7 +5,7 @@ Three groups of tests:
 - the reading and aggregation of the ONS LSOA lookups, on the raw files;
 - the records built from them (coalescing, clipping, shares), on the raw
   files with ONS-to-ODS maps built here from the ONS names-and-codes files,
-  standing in for the maps the ccg and stp modules leave in ``ctx.lookups``;
+  standing in for the code maps the ccg and stp steps provide;
 - the same properties on the final graph (the session ``store``).
 """
 
@@ -23,10 +23,11 @@ import pytest
 
 from nhsgraph import resources
 from nhsgraph.build import GraphBuilder
-from nhsgraph.errors import DataError
+from nhsgraph.errors import BuildError, DataError
 from nhsgraph.ingest import area, coverage, icb, region, sources
 from nhsgraph.ingest.context import Context
 from nhsgraph.ingest.coverage import Coverage, Gap, Snapshot, coverage_records, resolve, share
+from nhsgraph.ingest.products import CCG_CODES, ORGANISATIONS, STP_CODES
 from nhsgraph.temporal import Interval
 from nhsgraph.terms import ID, NHS, RDF_TYPE
 
@@ -44,11 +45,11 @@ BIRMINGHAM = "E08000025"
 
 def new_context() -> Context:
     ctx = Context(data_dir=resources.folder("data"), builder=GraphBuilder())
-    sources.ingest(ctx)
+    ctx.run(sources.STEP)
     return ctx
 
 
-def dev_lookups(ctx: Context) -> dict[str, dict[str, str]]:
+def dev_maps(ctx: Context) -> dict:
     """Stand-ins for ``ccg_ons_to_ods`` and ``stp_ons_to_ods``, from ONS files.
 
     The ONS names-and-codes files give the ODS code of every 2020 and 2021
@@ -67,7 +68,7 @@ def dev_lookups(ctx: Context) -> dict[str, dict[str, str]]:
                            ("ons-ccg19-stp19", "STP19CD")):
         for row in ctx.rows(source):
             stp.setdefault(row[column], row[column])
-    return {"ccg_ons_to_ods": ccg, "stp_ons_to_ods": stp}
+    return {CCG_CODES: ccg, STP_CODES: stp}
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +81,12 @@ def dev() -> Context:
     """Districts, regions, ICBs and coverage, with the stand-in ONS-to-ODS maps."""
     ctx = new_context()
     for module in (region, area, icb):
-        module.ingest(ctx)
-    ctx.lookups.update(dev_lookups(ctx))
-    coverage.ingest(ctx)
+        ctx.run(module.STEP)
+    for product, codes in dev_maps(ctx).items():
+        ctx.supply(product, codes)
+    for kind in ("ccg", "stp", "sub-icb"):  # not defined here: their lifetimes do not clip
+        ctx.supply(ORGANISATIONS[kind], None)
+    ctx.run(coverage.STEP)
     return ctx
 
 
@@ -153,9 +157,9 @@ def test_snapshots_cite_the_joined_and_bridging_files(snapshots):
 def test_codes_needing_a_map_name_it(snapshots):
     needs = {(s.kind, s.as_at.year): s.lookup for s in snapshots if s.lookup}
     assert needs == {
-        ("ccg", 2021): "ccg_ons_to_ods",
-        ("stp", 2017): "stp_ons_to_ods", ("stp", 2018): "stp_ons_to_ods",
-        ("stp", 2019): "stp_ons_to_ods", ("stp", 2021): "stp_ons_to_ods",
+        ("ccg", 2021): CCG_CODES,
+        ("stp", 2017): STP_CODES, ("stp", 2018): STP_CODES,
+        ("stp", 2019): STP_CODES, ("stp", 2021): STP_CODES,
     }
 
 
@@ -287,13 +291,12 @@ def test_share_is_rounded_half_up_to_four_places():
 
 def test_resolve_maps_ons_codes_to_ods_and_adds_up_codes_of_one_body():
     s = Snapshot("stp", D1, ("s",), "w", MappingProxyType({("E1", "L"): 2, ("E2", "L"): 3}),
-                 MappingProxyType({"L": 5}), "stp_ons_to_ods")
-    resolved = resolve(s, {"stp_ons_to_ods": {"E1": "QXX", "E2": "QXX"}})
+                 MappingProxyType({"L": 5}), STP_CODES)
+    resolved = resolve(s, {STP_CODES: {"E1": "QXX", "E2": "QXX"}})
     assert dict(resolved.counts) == {("QXX", "L"): 5} and resolved.lookup is None
-    missing = r"stp E2 has no ODS code in ctx.lookups\['stp_ons_to_ods'\]"
-    with pytest.raises(DataError, match=missing):
-        resolve(s, {"stp_ons_to_ods": {"E1": "QXX"}})
-    with pytest.raises(DataError, match=r"no ctx.lookups\['stp_ons_to_ods'\]"):
+    with pytest.raises(DataError, match=f"stp E2 has no ODS code in {STP_CODES.name}"):
+        resolve(s, {STP_CODES: {"E1": "QXX"}})
+    with pytest.raises(DataError, match=f"no {STP_CODES.name}"):
         resolve(s, {})
 
 
@@ -322,7 +325,7 @@ def test_a_district_missing_from_the_code_history_is_refused(monkeypatch):
     fake = {"E07999999": ("ons-lsoa11-ccg15-lad15",)}
     monkeypatch.setattr(coverage, "lad_codes", lambda ctx: fake)
     with pytest.raises(DataError, match="district E07999999 .* has no version"):
-        area.ingest(ctx)
+        ctx.run(area.STEP)
 
 
 # -- records with the stand-in maps ---------------------------------------------------------
@@ -374,18 +377,18 @@ def test_no_snapshot_names_a_district_that_had_ended(dev, lad23):
     for old, new in lad23.items():
         assert lifetime("lad", old).end == date(2023, 3, 31), old
         assert lifetime("lad", new) == Interval(date(2023, 4, 1), None), new
+    maps = dev_maps(dev)
     for kind in coverage.KINDS:
-        series = [resolve(s, dev.lookups) for s in coverage.read_snapshots(dev) if s.kind == kind]
+        series = [resolve(s, maps) for s in coverage.read_snapshots(dev) if s.kind == kind]
         _, gaps = coverage_records(series, lifetime)
         assert gaps == [], kind
 
 
 def test_a_missing_ons_to_ods_map_stops_the_build():
     ctx = new_context()
-    area.ingest(ctx)
-    with pytest.raises(DataError, match=r"ctx.lookups\['(ccg|stp)_ons_to_ods'\]") as err:
-        coverage.ingest(ctx)
-    assert "must fill" in str(err.value)
+    ctx.run(area.STEP)
+    with pytest.raises(BuildError, match="coverage needs CCG ONS-to-ODS codes, STP ONS-to-ODS"):
+        ctx.run(coverage.STEP)
 
 
 # -- the final graph (needs the ccg, stp, icb and sub_icb modules) --------------------------

@@ -20,6 +20,7 @@ from nhsgraph.build import GraphBuilder
 from nhsgraph.errors import DataError
 from nhsgraph.ingest import icp
 from nhsgraph.ingest.context import Context
+from nhsgraph.ingest.products import ORGANISATIONS, SOURCES
 from nhsgraph.terms import DCTERMS, ID, NHS, ORG, RDF_TYPE, SKOS, TIME
 
 DUTY = date(2022, 7, 1)  # s.116ZA LGPIHA 2007 in force: the earliest an ICP can start
@@ -145,7 +146,10 @@ def run(tmp_path, lines: str, *, ics: tuple[str, ...] = ("QYG",)) -> GraphBuilde
     builder = GraphBuilder()
     for code in ics:
         builder.add_organisation("ics", code, name=f"ICS {code}", start=DUTY, sources=["s"])
-    icp.ingest(Context(data_dir=tmp_path, builder=builder))
+    ctx = Context(data_dir=tmp_path, builder=builder)
+    ctx.supply(SOURCES, None)
+    ctx.supply(ORGANISATIONS["ics"], None)
+    ctx.run(icp.STEP)
     return builder
 
 

@@ -100,9 +100,11 @@ class GraphBuilder:
     _referenced_orgs: dict[str, str] = field(default_factory=dict)
     _sources: set[str] = field(default_factory=set)
     _cited: dict[str, str] = field(default_factory=dict)
+    _person_names: dict[str, str] = field(default_factory=dict)
+    _post_keys: dict[str, int] = field(default_factory=dict)
 
     # -- low level -----------------------------------------------------------------
-    def add(self, subject: str, predicate: str, value: Value, *, why: str = "") -> None:
+    def _add(self, subject: str, predicate: str, value: Value, *, why: str = "") -> None:
         obj = literal(value)
         if predicate in FUNCTIONAL:
             key = (subject, predicate)
@@ -124,7 +126,7 @@ class GraphBuilder:
         for source_id in ids:
             iri = source_iri(source_id)
             self._cited.setdefault(iri, subject)
-            self.add(subject, DCTERMS.source, node(iri))
+            self._add(subject, DCTERMS.source, node(iri))
 
     def _dated(
         self,
@@ -139,13 +141,13 @@ class GraphBuilder:
         if start is not None and end is not None and end < start:
             raise BuildError(f"<{subject}> ends ({end}) before it starts ({start}); {why}")
         if start is not None:
-            self.add(subject, NHS.startDate, start, why=why)
+            self._add(subject, NHS.startDate, start, why=why)
             if PRECISION[start_precision]:
-                self.add(subject, NHS.startDatePrecision, node(PRECISION[start_precision]))
+                self._add(subject, NHS.startDatePrecision, node(PRECISION[start_precision]))
         if end is not None:
-            self.add(subject, NHS.endDate, end, why=why)
+            self._add(subject, NHS.endDate, end, why=why)
             if PRECISION[end_precision]:
-                self.add(subject, NHS.endDatePrecision, node(PRECISION[end_precision]))
+                self._add(subject, NHS.endDatePrecision, node(PRECISION[end_precision]))
 
     def lifetime(self, kind: str, code: str) -> Interval | None:
         """The lifetime of an organisation defined so far, or None if it is not (yet) defined."""
@@ -179,22 +181,22 @@ class GraphBuilder:
     ) -> None:
         iri = source_iri(source_id)
         self._sources.add(iri)
-        self.add(iri, RDF_TYPE, node(NHS.Source))
-        self.add(iri, DCTERMS.identifier, source_id)
-        self.add(iri, DCTERMS.title, title)
-        self.add(iri, DCTERMS.publisher, publisher)
+        self._add(iri, RDF_TYPE, node(NHS.Source))
+        self._add(iri, DCTERMS.identifier, source_id)
+        self._add(iri, DCTERMS.title, title)
+        self._add(iri, DCTERMS.publisher, publisher)
         if issued:
-            self.add(iri, DCTERMS.issued, issued)
+            self._add(iri, DCTERMS.issued, issued)
         if licence:
-            self.add(iri, DCTERMS.license, node(licence) if licence.startswith("http") else licence)
+            self._add(iri, DCTERMS.license, node(licence) if licence.startswith("http") else licence)
         if url:
-            self.add(iri, RDFS.seeAlso, node(url))
+            self._add(iri, RDFS.seeAlso, node(url))
         if file:
-            self.add(iri, NHS.file, file)
+            self._add(iri, NHS.file, file)
         if sha256:
-            self.add(iri, NHS.sha256, sha256)
+            self._add(iri, NHS.sha256, sha256)
         if note:
-            self.add(iri, RDFS.comment, note)
+            self._add(iri, RDFS.comment, note)
 
     # -- organisations ---------------------------------------------------------------
     def add_organisation(
@@ -210,22 +212,29 @@ class GraphBuilder:
         ons: Iterable[str] = (),
         start_precision: str = "day",
         planned: bool = False,
+        also_types: Iterable[str] = (),
     ) -> ox.NamedNode:
-        """Define an organisation: its kind, latest name, lifetime, codes and sources."""
+        """Define an organisation: its kind, latest name, lifetime, codes and sources.
+
+        ``also_types`` are further classes it belongs to (a commissioning region
+        is also an NHS England region).
+        """
         iri = org_iri(kind, code)
         why = f"{kind} {code}"
         self._defined_orgs.add(iri)
-        self.add(iri, RDF_TYPE, node(KIND_CLASS[kind]))
-        self.add(iri, NHS.kind, node(KIND[kind]))
-        self.add(iri, SKOS.prefLabel, name)
-        self.add(iri, SKOS.notation, code)
+        self._add(iri, RDF_TYPE, node(KIND_CLASS[kind]))
+        for cls in also_types:
+            self._add(iri, RDF_TYPE, node(cls))
+        self._add(iri, NHS.kind, node(KIND[kind]))
+        self._add(iri, SKOS.prefLabel, name)
+        self._add(iri, SKOS.notation, code)
         if ods:
-            self.add(iri, NHS.odsCode, ods, why=why)
+            self._add(iri, NHS.odsCode, ods, why=why)
         for code_value in ons:
-            self.add(iri, NHS.onsCode, code_value)
+            self._add(iri, NHS.onsCode, code_value)
         self._dated(iri, start, end, start_precision=start_precision, why=why)
         if planned:
-            self.add(iri, NHS.planned, True)
+            self._add(iri, NHS.planned, True)
         self._cite(iri, sources)
         return node(iri)
 
@@ -234,9 +243,9 @@ class GraphBuilder:
     ) -> None:
         """The organisation was called ``name`` from ``start`` to ``end``."""
         iri = record_iri("name", org, start)
-        self.add(iri, RDF_TYPE, node(NHS.NameRecord))
-        self.add(iri, NHS.nameOf, org)
-        self.add(iri, SKOS.prefLabel, name, why=f"name of {org.value}")
+        self._add(iri, RDF_TYPE, node(NHS.NameRecord))
+        self._add(iri, NHS.nameOf, org)
+        self._add(iri, SKOS.prefLabel, name, why=f"name of {org.value}")
         self._dated(iri, start, end, why=f"name {name!r}")
         self._cite(iri, sources)
 
@@ -249,15 +258,22 @@ class GraphBuilder:
         end: date | None,
         *,
         sources: Iterable[str],
-    ) -> None:
-        """The organisation had ``code`` in ``scheme`` ("ODS" or "ONS") over the dates."""
+        comment: str | None = None,
+    ) -> ox.NamedNode:
+        """The organisation had ``code`` in ``scheme`` ("ODS" or "ONS") over the dates.
+
+        ``comment`` says how the pairing was made where no source states it.
+        """
         iri = f"{record_iri('code', org, start)}/{scheme.lower()}/{code}"
-        self.add(iri, RDF_TYPE, node(NHS.CodeRecord))
-        self.add(iri, NHS.codeOf, org)
-        self.add(iri, NHS.codeScheme, node(NHS[scheme]))
-        self.add(iri, SKOS.notation, code)
+        self._add(iri, RDF_TYPE, node(NHS.CodeRecord))
+        self._add(iri, NHS.codeOf, org)
+        self._add(iri, NHS.codeScheme, node(NHS[scheme]))
+        self._add(iri, SKOS.notation, code)
         self._dated(iri, start, end, why=f"{scheme} code {code}")
+        if comment:
+            self._add(iri, RDFS.comment, comment)
         self._cite(iri, sources)
+        return node(iri)
 
     def add_status(
         self,
@@ -272,9 +288,9 @@ class GraphBuilder:
     ) -> None:
         """A partnership's designation status (``stp``, ``acs``, ``ics``) over the dates."""
         iri = record_iri("status", org, start)
-        self.add(iri, RDF_TYPE, node(NHS.StatusRecord))
-        self.add(iri, NHS.statusOf, org)
-        self.add(iri, NHS.status, node(STATUS[status]), why=f"status of {org.value}")
+        self._add(iri, RDF_TYPE, node(NHS.StatusRecord))
+        self._add(iri, NHS.statusOf, org)
+        self._add(iri, NHS.status, node(STATUS[status]), why=f"status of {org.value}")
         self._dated(
             iri, start, end, start_precision=start_precision, end_precision=end_precision,
             why=f"status {status}",
@@ -292,9 +308,9 @@ class GraphBuilder:
     ) -> None:
         """``member`` was part of ``organisation`` over the dates (an org:Membership)."""
         iri = f"{ID}membership/{_slug(member)}/{_slug(organisation)}/{start.isoformat()}"
-        self.add(iri, RDF_TYPE, node(ORG.Membership))
-        self.add(iri, ORG.member, member)
-        self.add(iri, ORG.organization, organisation)
+        self._add(iri, RDF_TYPE, node(ORG.Membership))
+        self._add(iri, ORG.member, member)
+        self._add(iri, ORG.organization, organisation)
         self._dated(iri, start, end, why=f"{_slug(member)} in {_slug(organisation)}")
         self._cite(iri, sources)
 
@@ -317,12 +333,12 @@ class GraphBuilder:
         lad = area.value.rsplit("/", 1)[-1]
         iri = f"{ID}coverage/{_slug(organisation)}/{lad}/{start.isoformat()}"
         why = f"{_slug(organisation)} covers {lad}"
-        self.add(iri, RDF_TYPE, node(NHS.AreaCoverage))
-        self.add(iri, NHS.coveringOrganisation, organisation)
-        self.add(iri, NHS.coveredArea, area)
-        self.add(iri, NHS.lsoaCount, count, why=why)
-        self.add(iri, NHS.lsoaTotal, total, why=why)
-        self.add(iri, NHS.share, share, why=why)
+        self._add(iri, RDF_TYPE, node(NHS.AreaCoverage))
+        self._add(iri, NHS.coveringOrganisation, organisation)
+        self._add(iri, NHS.coveredArea, area)
+        self._add(iri, NHS.lsoaCount, count, why=why)
+        self._add(iri, NHS.lsoaTotal, total, why=why)
+        self._add(iri, NHS.share, share, why=why)
         self._dated(iri, start, end, why=why)
         self._cite(iri, sources)
         return node(iri)
@@ -339,6 +355,7 @@ class GraphBuilder:
         precision: str = "day",
         planned: bool = False,
         key: str | None = None,
+        comment: str | None = None,
     ) -> ox.NamedNode:
         """A change event taking effect on ``effective`` (the first day of the new state).
 
@@ -348,32 +365,87 @@ class GraphBuilder:
         original, resulting = sorted(original, key=_slug), sorted(resulting, key=_slug)
         key = key or "+".join(_slug(o) for o in (original or resulting))
         iri = f"{ID}event/{effective.isoformat()}/{event_type.lower()}/{key}"
-        self.add(iri, RDF_TYPE, node(NHS[event_type]))
-        self.add(iri, NHS.effectiveDate, effective, why=f"{event_type} {key}")
+        self._add(iri, RDF_TYPE, node(NHS[event_type]))
+        self._add(iri, NHS.effectiveDate, effective, why=f"{event_type} {key}")
         if PRECISION[precision]:
-            self.add(iri, NHS.datePrecision, node(PRECISION[precision]))
+            self._add(iri, NHS.datePrecision, node(PRECISION[precision]))
         for org in original:
-            self.add(iri, ORG.originalOrganization, org)
+            self._add(iri, ORG.originalOrganization, org)
         for org in resulting:
-            self.add(iri, ORG.resultingOrganization, org)
+            self._add(iri, ORG.resultingOrganization, org)
         if label:
-            self.add(iri, RDFS.label, label)
+            self._add(iri, RDFS.label, label)
+        if comment:
+            self._add(iri, RDFS.comment, comment)
         if planned:
-            self.add(iri, NHS.planned, True)
+            self._add(iri, NHS.planned, True)
         if event_type in SUCCESSIONS:
             for before in original:
                 for after in resulting:
                     if before != after:
-                        self.add(before.value, NHS.hasSuccessor, after)
+                        self._add(before.value, NHS.hasSuccessor, after)
+        self._cite(iri, sources)
+        return node(iri)
+
+    def add_part_of(self, part: ox.NamedNode, whole: ox.NamedNode, *, sources: Iterable[str]) -> None:
+        """``part`` is a standing part of ``whole`` for its whole life (``org:subOrganizationOf``),
+        as ``sources`` (cited by the part) say: an ICB of its statutory ICS, an ICP of its ICS."""
+        self._add(part.value, ORG.subOrganizationOf, whole)
+        self._cite(part.value, sources)
+
+    def add_person(self, slug: str, name: str) -> ox.NamedNode:
+        """A person named by a source, ``nhsid:person/<slug>``; the first spelling seen is the
+        ``skos:prefLabel``, any other an ``skos:altLabel``."""
+        iri = f"{ID}person/{slug}"
+        first = self._person_names.setdefault(iri, name)
+        self._add(iri, SKOS.prefLabel if first == name else SKOS.altLabel, name)
+        return node(iri)
+
+    def add_post(
+        self,
+        organisation: ox.NamedNode,
+        role: str,
+        day: date,
+        *,
+        precision: str,
+        sources: Iterable[str],
+        holder: ox.NamedNode | None = None,
+        nominated_by: str | None = None,
+        partial: bool = False,
+        comment: str | None = None,
+    ) -> ox.NamedNode:
+        """A seat of ``organisation``'s board (an ``nhs:BoardPost``) as a source shows it on
+        ``day`` (to the ``precision`` given): dated that day only, start and end.
+
+        The IRI names the organisation, day, role and holder (``seat`` when the source
+        names none); a second seat with the same name gets ``-2``, and so on.
+        """
+        holder_key = holder.value.rsplit("/", 1)[-1] if holder is not None else "seat"
+        key = f"{ID}post/{_slug(organisation)}/{day.isoformat()}/{role.rsplit('/', 1)[-1]}/{holder_key}"
+        self._post_keys[key] = self._post_keys.get(key, 0) + 1
+        iri = key if self._post_keys[key] == 1 else f"{key}-{self._post_keys[key]}"
+        self._add(iri, RDF_TYPE, node(NHS.BoardPost))
+        self._add(iri, ORG.postIn, organisation)
+        self._add(iri, ORG.role, node(role))
+        if nominated_by:
+            self._add(iri, NHS.nominatedBy, node(nominated_by))
+        if holder is not None:
+            self._add(iri, ORG.heldBy, holder)
+        if partial:
+            self._add(iri, NHS.partialListing, True)
+        if comment:
+            self._add(iri, RDFS.comment, comment)
+        self._dated(iri, day, day, start_precision=precision, end_precision=precision,
+                    why=f"post {key}")
         self._cite(iri, sources)
         return node(iri)
 
     def add_conflict(self, about: str, comment: str, *, sources: Iterable[str], key: str) -> None:
         """Record that sources disagree about ``about``, and what was chosen by which rule."""
         iri = f"{ID}conflict/{_slug(node(about))}/{key}"
-        self.add(iri, RDF_TYPE, node(NHS.ConflictNote))
-        self.add(iri, NHS.about, node(about))
-        self.add(iri, RDFS.comment, comment)
+        self._add(iri, RDF_TYPE, node(NHS.ConflictNote))
+        self._add(iri, NHS.about, node(about))
+        self._add(iri, RDFS.comment, comment)
         self._cite(iri, sources)
 
     # -- the end -----------------------------------------------------------------------

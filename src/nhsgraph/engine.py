@@ -213,7 +213,7 @@ def credentials() -> tuple[str, str] | None:
     return (user, password) if user and password is not None else None
 
 
-def _redact(message: str) -> str:
+def redact(message: str) -> str:
     creds = credentials()
     if creds:
         for secret in creds:
@@ -306,25 +306,25 @@ def _remote(endpoint: str, text: str, bindings: dict[str, ox.Term] | None, timeo
     except EndpointError:
         raise
     except urllib.error.HTTPError as exc:
-        raise EndpointError(_redact(f"{display_url(endpoint)} answered HTTP {exc.code} {exc.reason}"),
-                            hint=_http_hint(exc.code)) from None
+        raise EndpointError(redact(f"{display_url(endpoint)} answered HTTP {exc.code} {exc.reason}"),
+                            hint=http_hint(exc.code)) from None
     except SPARQLWrapperException as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise EndpointError(_redact(f"{display_url(endpoint)} refused the query: {first}")) from None
+        raise EndpointError(redact(f"{display_url(endpoint)} refused the query: {first}")) from None
     except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError,
             ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise EndpointError(_redact(f"cannot reach {display_url(endpoint)}: {reason}"),
+        raise EndpointError(redact(f"cannot reach {display_url(endpoint)}: {reason}"),
                             hint=f"the timeout is {timeout:g} s; check the URL and the server") from None
     if not isinstance(data, dict):
         raise EndpointError(f"{display_url(endpoint)} sent something other than SPARQL results JSON")
     try:
         return from_sparql_json(data)
     except Exception as exc:
-        raise EndpointError(_redact(f"{display_url(endpoint)}: {exc}")) from None
+        raise EndpointError(redact(f"{display_url(endpoint)}: {exc}")) from None
 
 
-def _http_hint(code: int) -> str:
+def http_hint(code: int) -> str:
     if code in (401, 403):
         return "set NHSGRAPH_ENDPOINT_USER and NHSGRAPH_ENDPOINT_PASSWORD to credentials the server accepts"
     if code >= 500:

@@ -21,7 +21,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from nhsgraph.engine import USER_AGENT, _http_hint, _redact, check_endpoint, credentials, display_url
+from nhsgraph.engine import USER_AGENT, http_hint, redact, check_endpoint, credentials, display_url
 from nhsgraph.errors import EndpointError
 
 
@@ -119,12 +119,12 @@ def push(ntriples: Path, endpoint: str, graph_iri: str, *, timeout: float = 30.0
         with contextlib.suppress(Exception):
             put(staging, "DELETE", None)
     except urllib.error.HTTPError as exc:
-        raise EndpointError(_redact(f"{display_url(endpoint)} refused the graph: HTTP {exc.code} {exc.reason}"),
-                            hint=_http_hint(exc.code)) from None
+        raise EndpointError(redact(f"{display_url(endpoint)} refused the graph: HTTP {exc.code} {exc.reason}"),
+                            hint=http_hint(exc.code)) from None
     except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError,
             ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise EndpointError(_redact(f"cannot reach {display_url(endpoint)}: {reason}"),
+        raise EndpointError(redact(f"cannot reach {display_url(endpoint)}: {reason}"),
                             hint=f"the timeout is {timeout:g} s; nothing was changed unless the store "
                             "applied the whole request") from None
     return body.count(b"\n")

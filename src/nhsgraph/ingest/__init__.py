@@ -1,13 +1,14 @@
 """The ingest step: every fact of the graph re-derived from the files in ``data/``.
 
-Each module owns one concern of the history and reads only registered
-sources (``data/sources/*.csv``) through :class:`Context`, so every file the
-build reads is also a source that facts can cite. Dropping a newer ODS or ONS
-release into ``data/raw/`` and updating its row in ``data/sources/files.csv``
-is all a refresh needs (see ``data/README.md``).
-
-Order matters only where a module refers to organisations another module
-defines; the builder checks at the end that every reference is defined.
+Each module owns one concern of the history, reads only registered sources
+(``data/sources/*.csv``) through :class:`~nhsgraph.ingest.context.Context`,
+so every file the build reads is also a source that facts can cite, and
+declares a :class:`~nhsgraph.ingest.contract.Step`: what it provides to
+other modules and what it needs from them (:mod:`nhsgraph.ingest.products`).
+The order they run in is computed from those declarations and checked while
+they run. Dropping a newer ODS or ONS release into ``data/raw/`` and updating
+its row in ``data/sources/files.csv`` is all a refresh needs (see
+``data/README.md``).
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ from nhsgraph.ingest import (
     sub_icb,
 )
 from nhsgraph.ingest.context import Context
+from nhsgraph.ingest.contract import Step, plan
 
-#: The ingest modules, in the order they run.
-MODULES = (sources, region, area, ccg, local_office, stp, icb, icp, sub_icb, boundary, coverage, board)
+#: Every ingest step (in any order: :func:`~nhsgraph.ingest.contract.plan` orders them).
+STEPS: tuple[Step, ...] = tuple(m.STEP for m in (
+    sources, region, area, ccg, local_office, stp, icb, icp, sub_icb, boundary, coverage, board))
 
 
 def ingest(data_dir: Path) -> GraphBuilder:
-    """Run every ingest module over ``data_dir`` and return the filled builder."""
+    """Run every ingest step over ``data_dir`` and return the filled builder."""
     ctx = Context(data_dir=data_dir, builder=GraphBuilder())
-    for module in MODULES:
-        module.ingest(ctx)
+    for step in plan(STEPS):
+        ctx.run(step)
     return ctx.builder

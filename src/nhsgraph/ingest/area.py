@@ -21,12 +21,12 @@ boroughs), so every ``nhs:coveredArea`` is defined here. Sources and rules:
 
 from __future__ import annotations
 
-from datetime import date
-
 from nhsgraph.errors import DataError
 from nhsgraph.ingest import coverage
 from nhsgraph.ingest.context import Context
-from nhsgraph.temporal import Interval, coalesce
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.products import ORGANISATIONS, SOURCES
+from nhsgraph.temporal import coalesce
 
 #: The CHD source of each district entity.
 CHD = {
@@ -53,7 +53,7 @@ def ingest(ctx: Context) -> None:
                 path=ctx.display(source),
                 hint="register a CHD release that lists it; its dates are not invented",
             )
-        spans = sorted((_span(v, ctx.display(source), code), v["nm"]) for v in versions)
+        spans = sorted((v.span, v.name) for v in versions)
         start = spans[0][0].start
         end = None if any(span.end is None for span, _ in spans) else max(s.end for s, _ in spans)
         org = b.add_organisation("lad", code, name=spans[-1][1], start=start, end=end,
@@ -63,11 +63,4 @@ def ingest(ctx: Context) -> None:
             b.add_name(org, name, span.start, span.end, sources=[source])
 
 
-def _span(version: dict, path: str, code: str) -> Interval:
-    try:
-        d = version["date"]
-        end = date.fromisoformat(d["e"]) if d.get("e") else None
-        return Interval(date.fromisoformat(d["s"]), end)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(f"district {code}: a version has no valid dates ({exc})",
-                        path=path) from None
+STEP = Step("area", ingest, provides=(ORGANISATIONS["lad"],), needs=(SOURCES,))

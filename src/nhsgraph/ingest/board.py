@@ -14,8 +14,7 @@ row's note as ``rdfs:comment``. Sources and rules:
   would claim the seat and its holder still hold today (Derby and Derbyshire's
   vice chair of November 2022 is gone from the March 2023 minutes), and it
   would make every later snapshot of the board inherit every earlier seat.
-- Rows the graph cannot hold, listed in :data:`SKIPPED` reasons and counted by
-  :func:`ingest` (``ctx.lookups["board_skipped"]``):
+- Rows the graph cannot hold are left out:
   rows without a date (``as_of`` blank, flag ``UNDATED``): a post must have a
   start date; rows whose post is ``other`` (executives the page lists without
   saying they are board members): the ``nhspost:`` scheme has no concept for
@@ -38,17 +37,17 @@ import re
 import unicodedata
 from datetime import date
 
-from nhsgraph.build import node
 from nhsgraph.errors import DataError
 from nhsgraph.ingest.context import Context
-from nhsgraph.ingest.icb import ICB_START
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.milestones import STATUTORY_ICS
+from nhsgraph.ingest.products import SOURCES
 from nhsgraph.ingest.readers import Row
-from nhsgraph.terms import ID, NHS, ORG, PREFIXES, RDF_TYPE, RDFS, SKOS
+from nhsgraph.terms import PREFIXES
 
 TABLE = "boards.csv"
 POST = PREFIXES["nhspost"]
 NOMINATOR = PREFIXES["nominator"]
-#: ``nhs:partialListing``: pending in ontology/governance.ttl and terms.py (issue 4 report).
 
 #: The ``post`` values that are concepts of the nhspost: scheme.
 POSTS = frozenset({
@@ -66,64 +65,37 @@ COMPLETE = frozenset({
     ("QJ2", "2022-11-17", "dd-icb-board-minutes-2022-11-17"),
     ("QJ2", "2023-03-16", "dd-icb-board-minutes-2023-03-16"),
 })
-SKIPPED = {
-    "undated": "no as_of date (UNDATED): a post needs a start date",
-    "other": "post 'other': no nhspost: concept for it",
-    "before-icb": "dated before the ICB was established (a designate)",
-}
 _TITLES = re.compile(r"^(?:(?:dr|dame|sir|prof|professor|rt hon|cllr|mr|mrs|ms|miss)\.?\s+)+", re.IGNORECASE)
 
 
 def ingest(ctx: Context) -> None:
     b = ctx.builder
-    skipped = {reason: 0 for reason in SKIPPED}
-    seen: dict[str, int] = {}
-    names: dict[str, str] = {}
     for row in ctx.curated(TABLE):
         code, post = row["icb_ods"], row["post"]
         if post == "other":
-            skipped["other"] += 1
-            continue
+            continue  # no nhspost: concept for it
         if post not in POSTS:
             raise row.error(f"post {post!r} is not a concept of the nhspost: scheme",
                             hint=f"use one of {', '.join(sorted(POSTS))}, or 'other'")
         start, precision = _as_of(row)
-        if start is None:
-            skipped["undated"] += 1
-            continue
-        if start < ICB_START:
-            skipped["before-icb"] += 1
-            continue
+        if start is None or start < STATUTORY_ICS:
+            continue  # undated (a post needs a date), or a designate named before the ICB existed
         source = row["source_id"]
         if not source:
             raise row.error("empty source_id: every board post cites a source")
-        icb = b.ref("icb", code, why=f"board post in {TABLE}")
-        holder = row["holder"]
-        key = f"{ID}post/icb-{code}/{start.isoformat()}/{post}/{_slug(holder) if holder else 'seat'}"
-        seen[key] = seen.get(key, 0) + 1
-        iri = key if seen[key] == 1 else f"{key}-{seen[key]}"
-        why = f"{TABLE} line {row.line}"
-        b.add(iri, RDF_TYPE, node(NHS.BoardPost))
-        b.add(iri, ORG.postIn, icb)
-        b.add(iri, ORG.role, node(POST + post))
         nominated = row["nominated_by"]
-        if nominated:
-            if nominated not in NOMINATORS:
-                raise row.error(f"nominated_by {nominated!r} is not a concept of the nominator: scheme",
-                                hint=f"use one of {', '.join(sorted(NOMINATORS))}")
-            b.add(iri, NHS.nominatedBy, node(NOMINATOR + nominated))
-        if holder:
-            person = f"{ID}person/{_slug(holder)}"
-            first = names.setdefault(person, holder)
-            b.add(iri, ORG.heldBy, node(person))
-            b.add(person, SKOS.prefLabel if first == holder else SKOS.altLabel, holder)
-        if (code, row["as_of"], source) not in COMPLETE:
-            b.add(iri, NHS.partialListing, True)
-        if row["note"]:
-            b.add(iri, RDFS.comment, row["note"])
-        b._dated(iri, start, start, start_precision=precision, end_precision=precision, why=why)
-        b._cite(iri, [source])
-    ctx.lookups["board_skipped"] = {reason: str(n) for reason, n in skipped.items()}
+        if nominated and nominated not in NOMINATORS:
+            raise row.error(f"nominated_by {nominated!r} is not a concept of the nominator: scheme",
+                            hint=f"use one of {', '.join(sorted(NOMINATORS))}")
+        holder = row["holder"]
+        b.add_post(
+            b.ref("icb", code, why=f"board post in {TABLE}"), POST + post, start,
+            precision=precision, sources=[source],
+            holder=b.add_person(_slug(holder), holder) if holder else None,
+            nominated_by=NOMINATOR + nominated if nominated else None,
+            partial=(code, row["as_of"], source) not in COMPLETE,
+            comment=row["note"] or None,
+        )
 
 
 def _as_of(row: Row) -> tuple[date | None, str]:
@@ -151,3 +123,6 @@ def _slug(name: str) -> str:
     bare = _TITLES.sub("", name.strip())
     ascii_name = unicodedata.normalize("NFKD", bare).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+STEP = Step("board", ingest, needs=(SOURCES,))

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from nhsgraph.ingest.context import Context
-from nhsgraph.terms import RDFS
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.products import SOURCES
 
 
 def ingest(ctx: Context) -> None:
@@ -27,8 +28,10 @@ def ingest(ctx: Context) -> None:
         gaining = b.ref(row["to_org_kind"], row["to_ods"], why=f"boundary change of {row['area']}")
         slug = re.sub(r"[^a-z0-9]+", "-", row["area"].lower()).strip("-")[:60]
         key = f"{row['from_org_kind']}-{row['from_ods']}+{row['to_org_kind']}-{row['to_ods']}+{slug}"
-        event = b.add_event("BoundaryChange", day, original=[losing], resulting=[gaining],
-                            sources=row["source_ids"].split(";"), key=key,
-                            label=f"{row['area']} moves from {row['from_ods']} to {row['to_ods']}")
-        if row["flags"]:
-            b.add(event.value, RDFS.comment, f"{row['flags']}: {row['note']}")
+        b.add_event("BoundaryChange", day, original=[losing], resulting=[gaining],
+                    sources=row["source_ids"].split(";"), key=key,
+                    label=f"{row['area']} moves from {row['from_ods']} to {row['to_ods']}",
+                    comment=f"{row['flags']}: {row['note']}" if row["flags"] else None)
+
+
+STEP = Step("boundary", ingest, needs=(SOURCES,))

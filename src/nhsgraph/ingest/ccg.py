@@ -31,14 +31,19 @@ from collections import defaultdict
 from datetime import date
 
 from nhsgraph.errors import DataError
+from nhsgraph.ingest.chd import Version
+from nhsgraph.ingest.codes import CodeMap
 from nhsgraph.ingest.context import Context
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.milestones import STATUTORY_ICS
+from nhsgraph.ingest.products import CCG_CODES, ORGANISATIONS, SOURCES
 from nhsgraph.temporal import Interval, coalesce, day_before
 
 ECCG = "ods-eccg-2025-12"
 SUCC = "ods-succ-2026"
 CHD = "ons-chd-2024-07-e38"
-ABOLISHED = date(2022, 7, 1)
-LAST_DAY = day_before(ABOLISHED)
+LOOKUP_2022 = "ons-loc22-icb22-nhser22"
+LAST_DAY = day_before(STATUTORY_ICS)
 #: ONS files pairing a CCG's ONS (E38) code with its ODS code.
 CODE_FILES = (
     ("ons-ccg13-nc", "CCG13CD", "CCG13CDH", "cp1252"),
@@ -55,22 +60,20 @@ def ingest(ctx: Context) -> None:
     b = ctx.builder
     eccg = {r["code"]: r for r in ctx.ods_rows(ECCG) if r["subtype"] in ("", "RO319", "RO319|RO326")}
     ons_to_ods = _code_map(ctx)
-    ctx.lookups["ccg_ons_to_ods"] = ons_to_ods
+    ctx.put(CCG_CODES, ons_to_ods)
     successions = _successions(ctx, set(eccg))
     merged_into: dict[str, date] = {}
     for (successor, day), _preds in successions.items():
         merged_into[successor] = min(day, merged_into.get(successor, day))
 
-    versions: dict[str, list[tuple[Interval, str, str]]] = defaultdict(list)
+    versions: dict[str, list[Version]] = defaultdict(list)
     for code, vs in ctx.chd(CHD).items():
         ods = ons_to_ods.get(code)
         if ods is None:
             continue
         for v in vs:
-            start = date.fromisoformat(v["date"]["s"])
-            end = date.fromisoformat(v["date"]["e"]) if v["date"].get("e") else None
-            if start < ABOLISHED and start != end:
-                versions[ods].append((Interval(start, end), code, v["nm"]))
+            if v.span.start < STATUTORY_ICS and v.span.start != v.span.end:
+                versions[ods].append(v)
 
     for code, row in sorted(eccg.items()):
         opened, closed = row.date("open_date", ods=True), row.date("close_date", ods=True)
@@ -85,14 +88,14 @@ def ingest(ctx: Context) -> None:
         end = closed if closed else LAST_DAY
         if not closed:
             sources.append(CHD)
-        spans = sorted(versions.get(code, []))
+        spans = sorted(versions.get(code, []), key=lambda v: (v.span, v.code, v.name))
         # ONS's name where the CHD has one; otherwise ODS's (upper case) as it is.
-        name = spans[-1][2] if spans else row["name"]
+        name = spans[-1].name if spans else row["name"]
         if spans:
             sources.append(CHD)
         org = b.add_organisation("ccg", code, name=name, start=start, end=end,
                                  sources=sorted(set(sources)), ods=code,
-                                 ons=sorted({c for _, c, _ in spans}))
+                                 ons=sorted({v.code for v in spans}))
         if start != opened:
             b.add_conflict(org.value, f"ODS opened the record on {opened.isoformat()}; the succession "
                            f"that created the CCG took effect on {start.isoformat()}. Rule: the "
@@ -100,11 +103,11 @@ def ingest(ctx: Context) -> None:
                            key="start")
         b.add_code(org, "ODS", code, start, end, sources=[ECCG])
         life = Interval(start, end)
-        for span, ons, _ in spans:
-            clipped = span.intersection(life)
+        for v in spans:
+            clipped = v.span.intersection(life)
             if clipped:
-                b.add_code(org, "ONS", ons, clipped.start, clipped.end, sources=[CHD])
-        for span, label in coalesce([(s, n) for s, _, n in spans]):
+                b.add_code(org, "ONS", v.code, clipped.start, clipped.end, sources=[CHD])
+        for span, label in coalesce([(v.span, v.name) for v in spans]):
             clipped = span.intersection(life)
             if clipped:
                 b.add_name(org, label, clipped.start, clipped.end, sources=[CHD])
@@ -123,41 +126,33 @@ def ingest(ctx: Context) -> None:
         b.add_event("Merger", day, original=original, resulting=[b.ref("ccg", successor)],
                     sources=[SUCC], label=f"CCGs {', '.join(sorted(preds))} merge into {successor}")
 
-    icb_of = {r["LOC22CDH"]: r["ICB22CDH"] for r in ctx.rows("ons-loc22-icb22-nhser22")}
+    icb_of = {r["LOC22CDH"]: r["ICB22CDH"] for r in ctx.rows(LOOKUP_2022)}
     for code, row in sorted(eccg.items()):
         if row.date("close_date", ods=True) is None:
             if code not in icb_of:
                 raise row.error(f"CCG {code} was open in 2022 but is not in the July 2022 ONS lookup")
-            b.add_event("Abolition", ABOLISHED, original=[b.ref("ccg", code)],
+            b.add_event("Abolition", STATUTORY_ICS, original=[b.ref("ccg", code)],
                         resulting=[b.ref("sub-icb", code), b.ref("icb", icb_of[code])],
-                        sources=[CHD, "ons-loc22-icb22-nhser22"],
+                        sources=[CHD, LOOKUP_2022],
                         label=f"CCG {code} abolished; its area becomes sub-ICB location {code} "
                         f"of ICB {icb_of[code]}")
 
 
-def _code_map(ctx: Context) -> dict[str, str]:
-    pairs: dict[str, str] = {}
+def _code_map(ctx: Context) -> CodeMap:
+    pairs = CodeMap("CCG")
     for source, cd, cdh, encoding in CODE_FILES:
         for row in ctx.rows(source, encoding=encoding):
-            known = pairs.setdefault(row[cd], row[cdh])
-            if known != row[cdh]:
-                raise row.error(f"{row[cd]} is CCG {row[cdh]} here but {known} in another file")
+            pairs.add(row[cd], row[cdh], row)
     return pairs
 
 
 def _successions(ctx: Context, ccgs: set[str]) -> dict[tuple[str, date], list[str]]:
-    from nhsgraph.temporal import parse_yyyymmdd
-
-    header = ["predecessor", "successor", "reason", "effective", "flag"]
+    """(successor, effective day) -> its predecessors, for successions between two CCGs."""
     out: dict[tuple[str, date], list[str]] = defaultdict(list)
-    for row in ctx.rows(SUCC, header=header):
-        pred, succ = row["predecessor"], row["successor"]
-        if pred in ccgs and succ in ccgs:
-            try:
-                day = parse_yyyymmdd(row["effective"])
-            except ValueError:
-                raise row.error(f"effective date {row['effective']!r} is not YYYYMMDD") from None
-            if day is None:
-                raise row.error("a succession without an effective date")
-            out[(succ, day)].append(pred)
+    for s in ctx.successions(SUCC):
+        if s.predecessor in ccgs and s.successor in ccgs:
+            out[(s.successor, s.effective)].append(s.predecessor)
     return {k: sorted(v) for k, v in out.items()}
+
+
+STEP = Step("ccg", ingest, provides=(CCG_CODES, ORGANISATIONS["ccg"]), needs=(SOURCES,))

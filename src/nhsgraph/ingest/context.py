@@ -1,14 +1,26 @@
-"""What every ingest module is handed: the builder and the registered sources."""
+"""What every ingest step is handed: the builder, the registered sources, the products.
+
+A :class:`Context` runs the steps of :mod:`nhsgraph.ingest.contract` and
+holds what they hand each other. It enforces each step's declaration: a step
+may read (:meth:`Context.get`, :meth:`Context.lifetime`) only the products it
+declares it needs or provides, may publish (:meth:`Context.put`) only what it
+declares it provides, and must have provided all of it when it ends.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from nhsgraph.build import GraphBuilder
-from nhsgraph.errors import DataError
-from nhsgraph.ingest import readers
+from nhsgraph.errors import BuildError, DataError
+from nhsgraph.ingest import chd, ods, readers
+from nhsgraph.ingest.contract import Product, Step
+from nhsgraph.ingest.products import ORGANISATIONS
+from nhsgraph.temporal import Interval
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -23,16 +35,77 @@ class Context:
     data_dir: Path
     builder: GraphBuilder
     registry: dict[str, SourceEntry] = field(default_factory=dict)
-    #: Code maps that one module derives and later modules use, by name:
-    #: "stp_ons_to_ods" (E54 code of an STP -> its ODS Q-code, every year),
-    #: "ccg_ons_to_ods" (E38 code of a CCG -> its ODS code),
-    #: "icb_ons_to_ods" (E54 code of an ICB -> its ODS code),
-    #: "sub_icb_ons_to_ods" (E38 code of a sub-ICB location -> its ODS code),
-    #: "region_ons_to_ods" (E40 code of an NHS England region -> its ODS Y-code).
-    lookups: dict[str, dict[str, str]] = field(default_factory=dict)
-    _cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[readers.Row]] = field(
+    _products: dict[Product[Any], Any] = field(default_factory=dict, repr=False)
+    _step: Step | None = field(default=None, repr=False)
+    _cache: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = field(
         default_factory=dict, repr=False)
 
+    # -- running steps ---------------------------------------------------------------
+    def run(self, step: Step) -> None:
+        """Run one step, checking its needs before and its provisions after.
+
+        Raises:
+            BuildError: a need is not available yet, or the step did not
+                provide what it declares.
+        """
+        missing = [p.name for p in step.needs if p not in self._products]
+        if missing:
+            raise BuildError(f"ingest step {step.name} needs {', '.join(missing)}, "
+                             "which no earlier step provided")
+        self._step = step
+        try:
+            step.run(self)
+        finally:
+            self._step = None
+        for product in step.provides:
+            if product in self._products:
+                continue
+            if product in ORGANISATIONS.values():
+                self._products[product] = None  # the organisations (if any) are in the builder
+            else:
+                raise BuildError(f"ingest step {step.name} declares that it provides "
+                                 f"{product.name} but did not put it")
+
+    def supply(self, product: Product[T], value: T) -> None:
+        """Make a product available outside any step (a stand-in, for tests)."""
+        self._products[product] = value
+
+    def _declared(self, product: Product[Any], *, provide: bool = False) -> Step:
+        step = self._step
+        if step is None:
+            raise BuildError(f"{product.name} used outside an ingest step",
+                             hint="run the step with Context.run")
+        allowed = step.provides if provide else step.provides + step.needs
+        if product not in allowed:
+            verb = "provides" if provide else "uses"
+            raise BuildError(f"ingest step {step.name} {verb} {product.name} without declaring it",
+                             hint=f"add it to the {'provides' if provide else 'needs'} of its Step")
+        return step
+
+    def put(self, product: Product[T], value: T) -> None:
+        """Publish a product of the running step (once)."""
+        step = self._declared(product, provide=True)
+        if product in self._products:
+            raise BuildError(f"ingest step {step.name} puts {product.name} twice")
+        self._products[product] = value
+
+    def get(self, product: Product[T]) -> T:
+        """A product the running step declared it needs (or provides, once put)."""
+        step = self._declared(product)
+        if product not in self._products:
+            raise BuildError(f"ingest step {step.name} reads {product.name} before it exists")
+        return self._products[product]
+
+    def lifetime(self, kind: str, code: str) -> Interval | None:
+        """The lifetime of an organisation of ``kind`` (None if it is not defined).
+
+        The running step must declare ``ORGANISATIONS[kind]`` (a need, so that
+        it runs after the organisations are defined, or a provision).
+        """
+        self._declared(ORGANISATIONS[kind])
+        return self.builder.lifetime(kind, code)
+
+    # -- reading sources -------------------------------------------------------------
     def path(self, source_id: str) -> Path:
         """The file of a registered source, checked to exist."""
         entry = self.registry.get(source_id)
@@ -52,7 +125,7 @@ class Context:
         return str(Path("data") / (self.registry[source_id].file or source_id))
 
     def rows(self, source_id: str, **kwargs: Any) -> list[readers.Row]:
-        """The rows of a registered CSV source, read once per build (modules share them)."""
+        """The rows of a registered CSV source, read once per build (steps share them)."""
         key = (source_id, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
         if key not in self._cache:
             self._cache[key] = readers.read_csv(self.path(source_id), display=self.display(source_id),
@@ -69,19 +142,19 @@ class Context:
     def json(self, source_id: str) -> Any:
         return readers.read_json(self.path(source_id), display=self.display(source_id))
 
-    def chd(self, source_id: str) -> dict[str, list[dict[str, Any]]]:
-        """The code versions of an ONS Code History Database file, by code, checked for shape."""
-        data = self.json(source_id)
-        areas = data.get("areas") if isinstance(data, dict) else None
-        ok = isinstance(areas, dict) and all(
-            isinstance(vs, list) and all(isinstance(v, dict) and isinstance(v.get("date"), dict)
-                                         and "s" in v["date"] and "nm" in v for v in vs)
-            for vs in areas.values())
-        if not ok:
-            raise DataError("not an ONS Code History Database file: expected "
-                            '{"areas": {code: [{"date": {"s": ...}, "nm": ...}, ...]}}',
-                            path=self.display(source_id))
-        return areas
+    def chd(self, source_id: str) -> dict[str, tuple[chd.Version, ...]]:
+        """The code versions of an ONS Code History Database file, by code, read once per build."""
+        key = (source_id, (("chd", ""),))
+        if key not in self._cache:
+            self._cache[key] = chd.versions(self.json(source_id), where=self.display(source_id))
+        return self._cache[key]
+
+    def successions(self, source_id: str) -> list[ods.Succession]:
+        """The rows of a registered ODS successor file, read once per build."""
+        key = (source_id, (("succ", ""),))
+        if key not in self._cache:
+            self._cache[key] = ods.successions(self.rows(source_id, header=ods.SUCC_COLUMNS))
+        return self._cache[key]
 
     def curated(self, name: str) -> list[readers.Row]:
         """A curated table under ``data/curated/`` (absent tables read as empty)."""

@@ -53,8 +53,8 @@ the number of LSOAs of the whole district in the same lookup, and
   count and total are merged into one record citing all their sources.
 - Organisations are referenced by ODS code. Where the lookup gives only the
   ONS code (the 2021 LSOA lookup and the STP columns before 2020), the ONS
-  code is turned into the ODS code with the maps the earlier modules leave in
-  ``ctx.lookups`` (``ccg_ons_to_ods``, ``stp_ons_to_ods``).
+  code is turned into the ODS code with the code maps the ``ccg`` and ``stp``
+  steps provide (``CCG_CODES``, ``STP_CODES``).
 
 Each LSOA lookup is read once per build (and cached while its file is
 unchanged); :func:`lad_codes` gives the ``area`` module the districts to
@@ -73,6 +73,8 @@ from types import MappingProxyType
 
 from nhsgraph.errors import DataError
 from nhsgraph.ingest.context import Context
+from nhsgraph.ingest.contract import Product, Step
+from nhsgraph.ingest.products import CCG_CODES, ORGANISATIONS, SOURCES, STP_CODES
 from nhsgraph.temporal import Interval, day_before
 
 #: The organisation kinds with coverage, in the order they are written.
@@ -86,8 +88,8 @@ SHARE_PLACES = Decimal("0.0001")
 class Column:
     """Where a lookup names the organisation of one kind for each LSOA.
 
-    ``lookup`` names the ``ctx.lookups`` map that turns the code into an ODS
-    code (``None``: it is an ODS code already). With ``via = (source,
+    ``lookup`` is the code map product that turns the code into an ODS code
+    (``None``: it is an ODS code already). With ``via = (source,
     key)``, the code is read from ``column`` of the row of ``source`` whose
     ``key`` column equals the LSOA row's ``key`` column (a join through the
     CCG code).
@@ -95,7 +97,7 @@ class Column:
 
     kind: str
     column: str
-    lookup: str | None = None
+    lookup: Product[Mapping[str, str]] | None = None
     via: tuple[str, str] | None = None
 
 
@@ -120,18 +122,18 @@ LOOKUPS: tuple[Lookup, ...] = (
     Lookup("ons-lsoa11-ccg15-lad15", date(2015, 7, 1), "LSOA11CD", "LAD15CD",
            (Column("ccg", "CCG15CDH"),)),
     Lookup("ons-lsoa11-ccg17-stp17-lad17", date(2017, 4, 1), "LSOA11CD", "LAD17CD",
-           (Column("ccg", "CCG17CDH"), Column("stp", "STP17CD", "stp_ons_to_ods"))),
+           (Column("ccg", "CCG17CDH"), Column("stp", "STP17CD", STP_CODES))),
     Lookup("ons-lsoa11-ccg18-stp18-lad18", date(2018, 4, 1), "LSOA11CD", "LAD18CD",
-           (Column("ccg", "CCG18CDH"), Column("stp", "STP18CD", "stp_ons_to_ods"))),
+           (Column("ccg", "CCG18CDH"), Column("stp", "STP18CD", STP_CODES))),
     Lookup("ons-lsoa11-ccg19-lad19", date(2019, 4, 1), "LSOA11CD", "LAD19CD",
            (Column("ccg", "CCG19CDH"),
-            Column("stp", "STP19CD", "stp_ons_to_ods", via=("ons-ccg19-stp19", "CCG19CD")))),
+            Column("stp", "STP19CD", STP_CODES, via=("ons-ccg19-stp19", "CCG19CD")))),
     Lookup("ons-lsoa11-ccg20-lad20", date(2020, 4, 1), "LSOA11CD", "LAD20CD",
            (Column("ccg", "CCG20CDH"),
             Column("stp", "STP20CDH", via=("ons-ccg20-stp20", "CCG20CD")))),
     Lookup("ons-lsoa11-ccg21-stp21-lad21", date(2021, 4, 1), "lsoa11_code", "ltla21_code",
-           (Column("ccg", "ccg21_code", "ccg_ons_to_ods"),
-            Column("stp", "stp21_code", "stp_ons_to_ods"))),
+           (Column("ccg", "ccg21_code", CCG_CODES),
+            Column("stp", "stp21_code", STP_CODES))),
     Lookup("ons-lsoa11-sicbl22-icb22-lad22", date(2022, 7, 1), "lsoa11_code", "ltla22_code",
            (Column("sub-icb", "sicbl22_code_h"), Column("icb", "icb22_code_h"))),
     Lookup("ons-lsoa21-sicbl24-icb24", date(2024, 4, 1), "lsoa21_code", "",
@@ -147,7 +149,7 @@ class Snapshot:
 
     ``counts`` maps (organisation code, LAD code) to the number of LSOAs of
     the district in the organisation; ``totals`` maps each LAD code to all
-    its LSOAs in the lookup. ``lookup`` is the ``ctx.lookups`` map that turns
+    its LSOAs in the lookup. ``lookup`` is the code map product that turns
     the organisation codes into ODS codes, ``None`` once they are ODS codes.
     """
 
@@ -157,7 +159,7 @@ class Snapshot:
     where: str
     counts: Mapping[tuple[str, str], int]
     totals: Mapping[str, int]
-    lookup: str | None = None
+    lookup: Product[Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -318,7 +320,8 @@ def _map(ctx: Context, source: str, key: str, value: str) -> dict[str, str]:
 
 # -- from snapshots to records ------------------------------------------------------------
 
-def resolve(snap: Snapshot, lookups: Mapping[str, Mapping[str, str]]) -> Snapshot:
+def resolve(snap: Snapshot, code_maps: Mapping[Product[Mapping[str, str]], Mapping[str, str]]
+            ) -> Snapshot:
     """The snapshot with its organisation codes turned into ODS codes.
 
     Raises:
@@ -326,17 +329,17 @@ def resolve(snap: Snapshot, lookups: Mapping[str, Mapping[str, str]]) -> Snapsho
     """
     if snap.lookup is None:
         return snap
-    codes = lookups.get(snap.lookup)
-    hint = (f"the {snap.kind} ingest module must fill ctx.lookups[{snap.lookup!r}] "
-            "before the coverage module runs")
+    codes = code_maps.get(snap.lookup)
+    hint = (f"the {snap.kind} ingest step must provide {snap.lookup.name} "
+            "before the coverage step runs")
     if codes is None:
-        raise DataError(f"no ctx.lookups[{snap.lookup!r}] to turn the {snap.kind} ONS codes "
+        raise DataError(f"no {snap.lookup.name} to turn the {snap.kind} ONS codes "
                         "of this lookup into ODS codes", path=snap.where, hint=hint)
     counts: Counter[tuple[str, str]] = Counter()
     for (code, lad), count in snap.counts.items():
         ods = codes.get(code)
         if not ods:
-            raise DataError(f"{snap.kind} {code} has no ODS code in ctx.lookups[{snap.lookup!r}]",
+            raise DataError(f"{snap.kind} {code} has no ODS code in {snap.lookup.name}",
                             path=snap.where, hint=hint)
         counts[ods, lad] += count
     return Snapshot(snap.kind, snap.as_at, snap.sources, snap.where,
@@ -353,7 +356,7 @@ def coverage_records(
 
     ``lifetime(kind, code)`` gives an organisation's or district's lifetime
     (``None`` when unknown, then it does not clip); in the build it is
-    :meth:`GraphBuilder.lifetime`, the dates defined by the earlier modules.
+    :meth:`Context.lifetime`, the dates defined by the earlier steps.
 
     Raises:
         DataError: a snapshot names an organisation outside its lifetime.
@@ -404,9 +407,10 @@ def coverage_records(
 def ingest(ctx: Context) -> None:
     b = ctx.builder
     snapshots = read_snapshots(ctx)
+    code_maps = {product: ctx.get(product) for product in (CCG_CODES, STP_CODES)}
     for kind in KINDS:
-        series = [resolve(s, ctx.lookups) for s in snapshots if s.kind == kind]
-        records, _gaps = coverage_records(series, b.lifetime)
+        series = [resolve(s, code_maps) for s in snapshots if s.kind == kind]
+        records, _gaps = coverage_records(series, ctx.lifetime)
         for r in records:
             why = f"coverage of {r.lad} in {r.sources[0]}"
             b.add_coverage(
@@ -414,3 +418,7 @@ def ingest(ctx: Context) -> None:
                 r.span.start, r.span.end, count=r.count, total=r.total,
                 share=share(r.count, r.total), sources=r.sources,
             )
+
+
+STEP = Step("coverage", ingest,
+            needs=(SOURCES, CCG_CODES, STP_CODES, *(ORGANISATIONS[k] for k in (*KINDS, "lad"))))

@@ -32,25 +32,28 @@ Sources and rules:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
-from collections import defaultdict
-
 from nhsgraph.errors import DataError
+from nhsgraph.ingest.chd import Version
+from nhsgraph.ingest.codes import CodeMap
 from nhsgraph.ingest.context import Context
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.milestones import ICB_MERGERS_2026, STATUTORY_ICS
+from nhsgraph.ingest.products import ORGANISATIONS, SOURCES
 from nhsgraph.temporal import Interval, coalesce, day_before
-from nhsgraph.terms import ORG, RDFS
 
-ICB_START = date(2022, 7, 1)
-MERGERS_2026 = date(2026, 4, 1)
 SUCC = "ods-succ-2026"
 LOOKUP_2022 = "ons-loc22-icb22-nhser22"
 CHD = "ons-chd-2024-07-e54"
+UNVERIFIED = ("UNVERIFIED: this ONS code was seen only in third-party code; the ONS April 2026 "
+              "names-and-codes file was not found.")
 
 
 def ingest(ctx: Context) -> None:
     b = ctx.builder
-    ons_to_ods: dict[str, str] = {}
+    ons_to_ods = CodeMap("ICB")
     for source, cd, cdh in (
         (LOOKUP_2022, "ICB22CD", "ICB22CDH"),
         ("ons-icb23-nc", "ICB23CD", "ICB23CDH"),
@@ -59,91 +62,79 @@ def ingest(ctx: Context) -> None:
         for row in ctx.rows(source):
             if not row[cd].startswith("E54"):
                 continue  # the ONSPD file also lists UK pseudo-codes (W99999999, ...)
-            known = ons_to_ods.setdefault(row[cd], row[cdh])
-            if known != row[cdh]:
-                raise row.error(f"{row[cd]} is ICB {row[cdh]} here but {known} elsewhere")
+            ons_to_ods.add(row[cd], row[cdh], row, where="an earlier file")
 
     chd = ctx.chd(CHD)
-    icb_versions: dict[str, list[tuple[Interval, str, str]]] = {}
+    icb_versions: dict[str, list[Version]] = {}
     for ons_code, ods in ons_to_ods.items():
-        for v in chd.get(ons_code, []):
-            s = date.fromisoformat(v["date"]["s"])
-            e = date.fromisoformat(v["date"]["e"]) if v["date"].get("e") else None
-            if s >= ICB_START:
-                icb_versions.setdefault(ods, []).append((Interval(s, e), ons_code, v["nm"]))
+        for v in chd.get(ons_code, ()):
+            if v.span.start >= STATUTORY_ICS:
+                icb_versions.setdefault(ods, []).append(v)
 
     icbs: dict[str, tuple[str, str, str]] = {}
     for row in ctx.rows(LOOKUP_2022):
         icbs.setdefault(row["ICB22CDH"], (row["ICB22CD"], row["ICB22NM"], row["NHSER22CDH"]))
 
-    for ods, (ons_2022, name_2022, region) in sorted(icbs.items()):
-        versions = sorted(icb_versions.get(ods, []))
+    ends = _ends_2026(ctx)
+    for ods, (ons_2022, _name_2022, region) in sorted(icbs.items()):
+        versions = sorted(icb_versions.get(ods, []), key=lambda v: (v.span, v.code, v.name))
         if not versions:
             raise DataError(f"ICB {ods} ({ons_2022}) has no version in the CHD", path=CHD)
-        start = versions[0][0].start
-        end = _ends_2026(ctx).get(ods)
+        start = versions[0].span.start
+        end = ends.get(ods)
         org = b.add_organisation(
-            "icb", ods, name=versions[-1][2], start=start, end=end,
+            "icb", ods, name=versions[-1].name, start=start, end=end,
             sources=[LOOKUP_2022, CHD] + ([SUCC] if end else []),
-            ods=ods, ons=sorted({code for _, code, _ in versions}),
+            ods=ods, ons=sorted({v.code for v in versions}),
         )
         life = Interval(start, end)
-        for span, code, _ in versions:
-            kept = span.intersection(life)
+        for v in versions:
+            kept = v.span.intersection(life)
             if kept:
-                b.add_code(org, "ONS", code, kept.start, kept.end, sources=[CHD])
+                b.add_code(org, "ONS", v.code, kept.start, kept.end, sources=[CHD])
         b.add_code(org, "ODS", ods, start, end, sources=[LOOKUP_2022])
-        for span, name in coalesce([(span, name) for span, _, name in versions]):
+        for span, name in coalesce([(v.span, v.name) for v in versions]):
             kept = span.intersection(life)
             if kept:
                 b.add_name(org, name, kept.start, kept.end, sources=[CHD])
         b.add_membership(org, b.ref("region", region, why=f"region of ICB {ods}"), start,
-                         _ends_2026(ctx).get(ods), sources=[LOOKUP_2022])
-    ctx.lookups["icb_ons_to_ods"] = dict(ons_to_ods)
-    _statutory_systems(ctx, icbs)
+                         end, sources=[LOOKUP_2022])
+    _statutory_systems(ctx, icbs, ends)
     _icbs_2026(ctx, icbs)
     _clusters(ctx)
 
 
 def _ends_2026(ctx: Context) -> dict[str, date]:
     """ICBs that end on 2026-03-31: predecessors in the ODS successor file (2026 rows)."""
-    cached = ctx.lookups.get("icb_ends_2026")
-    if cached is None:
-        cached = {}
-        successors = {r["successor_ods"] for r in ctx.curated("icb-2026-successions.csv")}
-        for pred, _succ, _row in _succ_rows(ctx):
-            if pred not in successors:
-                cached[pred] = day_before(MERGERS_2026).isoformat()
-        ctx.lookups["icb_ends_2026"] = cached
-    return {k: date.fromisoformat(v) for k, v in cached.items()}
+    successors = {r["successor_ods"] for r in ctx.curated("icb-2026-successions.csv")}
+    return {s.predecessor: day_before(ICB_MERGERS_2026) for s in _succ_rows(ctx)
+            if s.predecessor not in successors}
 
 
-def _succ_rows(ctx: Context) -> list[tuple[str, str, object]]:
-    header = ["predecessor", "successor", "reason", "effective", "flag"]
-    out = []
-    for row in ctx.rows(SUCC, header=header):
-        if row["effective"] == "20260401" and row["predecessor"].startswith("Q") and len(row["predecessor"]) == 3:
-            out.append((row["predecessor"], row["successor"], row))
-    return out
+def _succ_rows(ctx: Context) -> list:
+    """The ODS successions of ICBs (three-character Q-codes) effective on 2026-04-01."""
+    return [s for s in ctx.successions(SUCC)
+            if s.effective == ICB_MERGERS_2026 and s.predecessor.startswith("Q")
+            and len(s.predecessor) == 3]
 
 
-def _statutory_systems(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
+def _statutory_systems(ctx: Context, icbs: dict[str, tuple[str, str, str]],
+                       ends: dict[str, date]) -> None:
     b = ctx.builder
     names = {r["STP21CDH"]: r["STP21NM"] for r in ctx.rows("ons-ccg21-stp21-cal21")}
     establishment = [r for r in ctx.curated("events.csv")
                      if r["event_type"] == "establishment" and r["subject_kind"] == "ics"]
     law = establishment[0]["source_ids"].split(";") if establishment else []
-    ends = _ends_2026(ctx)
     for ods in sorted(icbs):
         if ods not in names:
             raise DataError(f"ICB {ods} has no STP of the same code in April 2021",
                             path=ctx.display("ons-ccg21-stp21-cal21"))
-        ics = b.add_organisation("ics", ods, name=names[ods], start=ICB_START, end=ends.get(ods),
+        ics = b.add_organisation("ics", ods, name=names[ods], start=STATUTORY_ICS, end=ends.get(ods),
                                  sources=["ons-ccg21-stp21-cal21", LOOKUP_2022, *law], ods=None)
         icb = b.ref("icb", ods)
-        b.add(icb.value, ORG.subOrganizationOf, ics)
+        b.add_part_of(icb, ics, sources=[LOOKUP_2022])
         stp = b.ref("stp", ods, why=f"partnership replaced by ICS {ods}")
-        b.add_event("Establishment", ICB_START, original=[stp], resulting=[icb, ics],
+        b.add_event("Establishment", STATUTORY_ICS, original=[stp], resulting=[icb, ics],
                     sources=[LOOKUP_2022, CHD, *law],
                     label=f"{names[ods]}: statutory ICS and its ICB established; the STP partnership ends")
 
@@ -152,7 +143,7 @@ def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
     b = ctx.builder
     curated = ctx.curated("icb-2026-successions.csv")
     stated = {(r["predecessor_ods"], r["successor_ods"]) for r in curated}
-    official = {(p, s) for p, s, _ in _succ_rows(ctx)}
+    official = {(s.predecessor, s.successor) for s in _succ_rows(ctx)}
     if stated != official:
         raise DataError(
             "data/curated/icb-2026-successions.csv and the ODS successor file disagree: "
@@ -166,11 +157,8 @@ def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
                                  ods=row["ods"])
         b.add_code(org, "ODS", row["ods"], start, None, sources=[SUCC])
         if row["ons"]:
-            b.add_code(org, "ONS", row["ons"], start, None, sources=sources)
-            record = f"{org.value}".replace("/id/icb/", "/id/code/icb-") + f"/{start.isoformat()}/ons/{row['ons']}"
-            if row["ons_verified"] != "yes":
-                b.add(record, RDFS.comment, "UNVERIFIED: this ONS code was seen only in third-party "
-                      "code; the ONS April 2026 names-and-codes file was not found.")
+            b.add_code(org, "ONS", row["ons"], start, None, sources=sources,
+                       comment=UNVERIFIED if row["ons_verified"] != "yes" else None)
     by_pred: dict[str, list] = defaultdict(list)
     by_succ: dict[str, list] = defaultdict(list)
     for row in curated:
@@ -178,7 +166,7 @@ def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
         by_succ[row["successor_ods"]].append(row)
     for pred, rows in sorted(by_pred.items()):
         if len(rows) > 1:
-            b.add_event("Split", MERGERS_2026, original=[b.ref("icb", pred)],
+            b.add_event("Split", ICB_MERGERS_2026, original=[b.ref("icb", pred)],
                         resulting=[b.ref("icb", r["successor_ods"]) for r in rows],
                         sources=sorted({s for r in rows for s in r["source_ids"].split(";")}),
                         label=f"ICB {pred} split between {', '.join(r['successor_ods'] for r in rows)}")
@@ -186,7 +174,7 @@ def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
         existed = succ in icbs
         kind = "BoundaryChange" if existed else "Merger"
         original = [b.ref("icb", r["predecessor_ods"]) for r in rows] + ([b.ref("icb", succ)] if existed else [])
-        b.add_event(kind, MERGERS_2026, original=original, resulting=[b.ref("icb", succ)],
+        b.add_event(kind, ICB_MERGERS_2026, original=original, resulting=[b.ref("icb", succ)],
                     sources=sorted({s for r in rows for s in r["source_ids"].split(";")}),
                     label=f"ICB {succ} from {', '.join(r['predecessor_ods'] for r in rows)}")
 
@@ -214,3 +202,8 @@ def _clusters(ctx: Context) -> None:
         b.add_event("Clustering", start, original=[b.ref("icb", r["icb_ods"]) for r in rows],
                     resulting=[org], sources=sources, precision=precision,
                     label=f"Shared leadership: {names}")
+
+
+STEP = Step("icb", ingest,
+            provides=(ORGANISATIONS["icb"], ORGANISATIONS["ics"], ORGANISATIONS["cluster"]),
+            needs=(SOURCES,))

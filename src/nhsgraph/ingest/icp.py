@@ -23,8 +23,9 @@ Sources and rules:
 from __future__ import annotations
 
 from nhsgraph.ingest.context import Context
-from nhsgraph.ingest.icb import ICB_START
-from nhsgraph.terms import ORG
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.milestones import STATUTORY_ICS
+from nhsgraph.ingest.products import ORGANISATIONS, SOURCES
 
 PRECISIONS = ("day", "month", "year")
 
@@ -49,9 +50,9 @@ def ingest(ctx: Context) -> None:
         precision = row["start_precision"] or "day"
         if precision not in PRECISIONS:
             raise row.error(f"start_precision {precision!r} is not one of {', '.join(PRECISIONS)}")
-        if start < ICB_START:
-            raise row.error(f"ICP of {code} starts {start}, before the statutory duty of {ICB_START}")
-        ics = b.lifetime("ics", code)
+        if start < STATUTORY_ICS:
+            raise row.error(f"ICP of {code} starts {start}, before the statutory duty of {STATUTORY_ICS}")
+        ics = ctx.lifetime("ics", code)
         if ics is None:
             raise row.error(f"ICP of {code}: there is no statutory ICS {code} (no ICB of 2022 with that code)")
         if not ics.contains(start):
@@ -59,4 +60,7 @@ def ingest(ctx: Context) -> None:
         flags = {f for f in row["flags"].split(";") if f}
         org = b.add_organisation("icp", code, name=name, start=start, sources=sources,
                                  start_precision=precision, planned="PLANNED" in flags)
-        b.add(org.value, ORG.subOrganizationOf, b.ref("ics", code, why=f"ICS of ICP {code}"))
+        b.add_part_of(org, b.ref("ics", code, why=f"ICS of ICP {code}"), sources=sources)
+
+
+STEP = Step("icp", ingest, provides=(ORGANISATIONS["icp"],), needs=(SOURCES, ORGANISATIONS["ics"]))

@@ -40,82 +40,82 @@ from collections import defaultdict
 from datetime import date
 
 from nhsgraph.errors import DataError
+from nhsgraph.ingest.chd import Version
+from nhsgraph.ingest.codes import CodeMap
 from nhsgraph.ingest.context import Context
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.milestones import CCGS_ESTABLISHED, LOCAL_OFFICES_BEGIN
+from nhsgraph.ingest.products import CCG_CODES, ORGANISATIONS, REGION_CODES, SOURCES
+from nhsgraph.ingest.snapshots import Snapshot, snapshot_runs
 from nhsgraph.temporal import Interval, coalesce, day_before
 
 CHD = "ons-chd-2024-07-e39"
 AT_CODES = "openprescribing-at"
 EAUTH = "ods-eauth-2018-11"
-LOCAL_OFFICES = date(2015, 4, 1)
 #: CCG snapshots: (as at, source, CCG ONS column, CCG ODS column or None, office ONS column)
 SNAPSHOTS = (
-    (date(2013, 4, 1), "ons-ccg13-nhsat13-nhscr13", "CCG13CD", None, "NHSAT13CD"),
+    (CCGS_ESTABLISHED, "ons-ccg13-nhsat13-nhscr13", "CCG13CD", None, "NHSAT13CD"),
     (date(2017, 4, 1), "ons-ccg17-nhsrlo17-nhser17", "CCG17CD", None, "NHSRLO17CD"),
     (date(2018, 4, 1), "ons-ccg18-nhsrlo18-nhser18", "CCG18CD", "CCG18CDH", "NHSRLO18CD"),
 )
+#: The versions of one organisation: (kind, code) -> [E39 version].
+Versions = dict[tuple[str, str], list[Version]]
 
 
 def ingest(ctx: Context) -> None:
     chd = ctx.chd(CHD)
     area_teams = {r["ons_code"]: r["hscic_code"] for r in ctx.rows(AT_CODES)}
-    # (kind, code) of the organisation each (E39 code, version) belongs to.
-    versions: dict[tuple[str, str], list[tuple[Interval, str, dict]]] = defaultdict(list)
+    versions: Versions = defaultdict(list)
     office_codes = _office_codes(ctx, chd)
     for ons, vs in sorted(chd.items()):
         for v in vs:
-            span = _span(v)
-            if span.end is not None and span.end < LOCAL_OFFICES:
+            if v.span.end is not None and v.span.end < LOCAL_OFFICES_BEGIN:
                 if ons not in area_teams:
                     raise DataError(f"area team {ons} has no ODS code", path=ctx.display(AT_CODES),
                                     hint="add its row to the area-team code file")
-                versions[("area-team", area_teams[ons])].append((span, ons, v))
+                versions[("area-team", area_teams[ons])].append(v)
             else:
-                versions[("local-office", office_codes.get(ons, ons))].append((span, ons, v))
+                versions[("local-office", office_codes.get(ons, ons))].append(v)
     for (kind, code), spans in sorted(versions.items()):
-        _organisation(ctx, kind, code, sorted(spans, key=lambda s: s[0].start))
+        _organisation(ctx, kind, code, sorted(spans, key=lambda v: v.span.start))
     _abolitions(ctx, versions)
     _ccg_memberships(ctx, versions)
 
 
-def _office_codes(ctx: Context, chd: dict[str, list[dict]]) -> dict[str, str]:
+def _office_codes(ctx: Context, chd: dict[str, tuple[Version, ...]]) -> CodeMap:
     """The ODS Q-code of each local office's E39 code, where a shipped source gives it."""
-    codes: dict[str, str] = {}
+    codes = CodeMap("local office")
     for row in ctx.rows("ons-ccg18-nhsrlo18-nhser18"):
-        known = codes.setdefault(row["NHSRLO18CD"], row["NHSRLO18CDH"])
-        if known != row["NHSRLO18CDH"]:
-            raise row.error(f"{row['NHSRLO18CD']} is {row['NHSRLO18CDH']} here but {known} above")
+        codes.add(row["NHSRLO18CD"], row["NHSRLO18CDH"], row, where="an earlier row")
     by_name: dict[str, list[str]] = defaultdict(list)
     for ons, vs in chd.items():
         for v in vs:
-            if _span(v).start >= LOCAL_OFFICES:
-                by_name[v["nm"].upper()].append(ons)
+            if v.span.start >= LOCAL_OFFICES_BEGIN:
+                by_name[v.name.upper()].append(ons)
     for row in ctx.ods_rows(EAUTH):
-        matches = sorted(set(by_name.get(row["name"].upper(), [])))
-        for ons in matches:
-            known = codes.setdefault(ons, row["code"])
-            if known != row["code"]:
-                raise row.error(f"{ons} is {known} in the ONS 2018 lookup but {row['code']} by name here")
+        for ons in sorted(set(by_name.get(row["name"].upper(), []))):
+            codes.add(ons, row["code"], row, where="the ONS 2018 lookup (matched by name here)")
     return codes
 
 
-def _organisation(ctx: Context, kind: str, code: str, spans: list[tuple[Interval, str, dict]]) -> None:
+def _organisation(ctx: Context, kind: str, code: str, spans: list[Version]) -> None:
     b = ctx.builder
-    regions = ctx.lookups["region_ons_to_ods"]
-    ends = [s.end for s, _, _ in spans]
-    start, end = spans[0][0].start, (None if None in ends else max(ends))
+    regions = ctx.get(REGION_CODES)
+    ends = [v.span.end for v in spans]
+    start, end = spans[0].span.start, (None if None in ends else max(ends))
     ods = code if code.startswith("Q") else None
     sources = [CHD] + ([AT_CODES if kind == "area-team" else EAUTH] if ods else [])
-    org = b.add_organisation(kind, code, name=spans[-1][2]["nm"], start=start, end=end,
-                             sources=sources, ods=ods, ons=sorted({ons for _, ons, _ in spans}))
-    for span, ons, version in spans:
-        b.add_code(org, "ONS", ons, span.start, span.end, sources=[CHD])
-        parent = regions.get(version["parent"])
+    org = b.add_organisation(kind, code, name=spans[-1].name, start=start, end=end,
+                             sources=sources, ods=ods, ons=sorted({v.code for v in spans}))
+    for v in spans:
+        b.add_code(org, "ONS", v.code, v.span.start, v.span.end, sources=[CHD])
+        parent = regions.get(v.parent or "")
         if parent is None:
-            raise DataError(f"{ons}: parent region {version['parent']} has no ODS code",
+            raise DataError(f"{v.code}: parent region {v.parent} has no ODS code",
                             path=ctx.display(CHD))
         b.add_membership(org, b.ref("region", parent, why=f"region of {kind} {code}"),
-                         span.start, span.end, sources=[CHD])
-    for span, name in coalesce([(span, v["nm"]) for span, _, v in spans]):
+                         v.span.start, v.span.end, sources=[CHD])
+    for span, name in coalesce([(v.span, v.name) for v in spans]):
         b.add_name(org, name, span.start, span.end, sources=[CHD])
     if ods:
         b.add_code(org, "ODS", ods, start, end, sources=sources[1:])
@@ -143,38 +143,39 @@ def _ods_dates(ctx: Context, org, ods: str, start: date, end: date | None) -> No
             sources=[EAUTH, CHD], key="dates")
 
 
-def _abolitions(ctx: Context, versions: dict[tuple[str, str], list]) -> None:
+def _abolitions(ctx: Context, versions: Versions) -> None:
     b = ctx.builder
     offices = {code for kind, code in versions if kind == "local-office"}
     for kind, code in sorted(versions):
         if kind != "area-team":
             continue
         life = b.lifetime(kind, code)
-        if life.end != day_before(LOCAL_OFFICES):
+        if life.end != day_before(LOCAL_OFFICES_BEGIN):
             raise DataError(f"area team {code} ends on {life.end}, not on the day before the "
-                            f"local offices began ({LOCAL_OFFICES})", path=ctx.display(CHD))
+                            f"local offices began ({LOCAL_OFFICES_BEGIN})", path=ctx.display(CHD))
         if code in offices:
-            b.add_event("Abolition", LOCAL_OFFICES, original=[b.ref(kind, code)],
+            b.add_event("Abolition", LOCAL_OFFICES_BEGIN, original=[b.ref(kind, code)],
                         resulting=[b.ref("local-office", code)], sources=[CHD, AT_CODES, EAUTH],
                         label=f"area team {code} abolished; ODS code {code} and its ONS code carry "
                         f"on as local office {code}")
         else:
-            b.add_event("Abolition", LOCAL_OFFICES, original=[b.ref(kind, code)], sources=[CHD],
+            b.add_event("Abolition", LOCAL_OFFICES_BEGIN, original=[b.ref(kind, code)],
+                        sources=[CHD],
                         label=f"area team {code} abolished (no shipped source names a successor)")
 
 
-def _ccg_memberships(ctx: Context, versions: dict[tuple[str, str], list]) -> None:
+def _ccg_memberships(ctx: Context, versions: Versions) -> None:
     """CCG -> area team or local office, from the ONS snapshots (see the module docstring)."""
     b = ctx.builder
-    ccg_codes = ctx.lookups["ccg_ons_to_ods"]
+    ccg_codes = ctx.get(CCG_CODES)
     # E39 code -> [(version span, kind, code)]
     owner: dict[str, list[tuple[Interval, str, str]]] = defaultdict(list)
     for (kind, code), spans in versions.items():
-        for span, ons, _ in spans:
-            owner[ons].append((span, kind, code))
-    runs: dict[tuple[str, str, str], list[list]] = defaultdict(list)
-    for index, (as_at, source, ccg_ons, ccg_ods, office_col) in enumerate(SNAPSHOTS):
-        following = SNAPSHOTS[index + 1][0] if index + 1 < len(SNAPSHOTS) else None
+        for v in spans:
+            owner[v.code].append((v.span, kind, code))
+    snapshots: list[Snapshot[tuple[str, str, str]]] = []
+    for as_at, source, ccg_ons, ccg_ods, office_col in SNAPSHOTS:
+        members: dict[tuple[str, str, str], date | None] = {}
         for row in ctx.rows(source):
             ccg = row[ccg_ods] if ccg_ods else ccg_codes.get(row[ccg_ons])
             if ccg is None:
@@ -184,26 +185,22 @@ def _ccg_memberships(ctx: Context, versions: dict[tuple[str, str], list]) -> Non
             if len(found) != 1:
                 raise row.error(f"{row[office_col]} is not one area team or local office on {as_at}")
             span, kind, code = found[0]
-            limits = [d for d in (span.end, day_before(following) if following else None) if d]
-            end = min(limits) if limits else None
-            run = runs[(ccg, kind, code)]
-            if run and day_before(as_at) == run[-1][1]:  # seen in the previous snapshot too
-                run[-1][1] = end
-                run[-1][2].append(source)
-            else:
-                run.append([as_at, end, [source]])
-    for (ccg, kind, code), spans in sorted(runs.items()):
-        ccg_life = b.lifetime("ccg", ccg)
-        for start, end, sources in spans:
-            span = Interval(start, end)
+            members[(ccg, kind, code)] = span.end  # never past the end of the office's version
+        snapshots.append(Snapshot(as_at, source, members))
+    for (ccg, kind, code), runs in sorted(snapshot_runs(snapshots).items()):
+        ccg_life = ctx.lifetime("ccg", ccg)
+        for run in runs:
+            span = Interval(run.start, run.end)
             if ccg_life is not None:
                 span = span.intersection(ccg_life)
             if span is None:
                 continue
             b.add_membership(b.ref("ccg", ccg, why=f"member of {kind} {code}"), b.ref(kind, code),
-                             span.start, span.end, sources=sources)
+                             span.start, span.end, sources=list(run.sources))
 
 
-def _span(version: dict) -> Interval:
-    d = version["date"]
-    return Interval(date.fromisoformat(d["s"]), date.fromisoformat(d["e"]) if d.get("e") else None)
+STEP = Step(
+    "local_office", ingest,
+    provides=(ORGANISATIONS["area-team"], ORGANISATIONS["local-office"]),
+    needs=(SOURCES, REGION_CODES, CCG_CODES, ORGANISATIONS["ccg"]),
+)

@@ -17,13 +17,14 @@ The four commissioning regions of 2013 (Y54-Y57) are also typed
 
 from __future__ import annotations
 
-from datetime import date
-
-from nhsgraph.build import node
+from nhsgraph.ingest.codes import CodeMap
 from nhsgraph.ingest.context import Context
-from nhsgraph.temporal import Interval, coalesce
-from nhsgraph.terms import NHS, RDF_TYPE
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.products import ORGANISATIONS, REGION_CODES, SOURCES
+from nhsgraph.temporal import coalesce
+from nhsgraph.terms import NHS
 
+CHD = "ons-chd-2024-07-e40"
 #: ONS 2013 E40 codes -> ODS Y-codes, by the names the two registers give
 #: ("North of England" = "NORTH OF ENGLAND COMMISSIONING REGION", and so on).
 _ONS_2013 = {"E40000001": "Y54", "E40000002": "Y55", "E40000004": "Y57"}
@@ -32,52 +33,44 @@ _COMMISSIONING = ("Y54", "Y55", "Y56", "Y57")
 
 def ingest(ctx: Context) -> None:
     b = ctx.builder
-    ons_to_ods: dict[str, str] = dict(_ONS_2013)
+    ons_to_ods = CodeMap("region", _ONS_2013)
     for source, cd, cdh in (
         ("ons-nhser19-nc", "NHSER19CD", "NHSER19CDH"),
         ("ons-loc22-icb22-nhser22", "NHSER22CD", "NHSER22CDH"),
         ("ons-nhser24-nc", "NHSER24CD", "NHSER24CDH"),
     ):
         for row in ctx.rows(source):
-            known = ons_to_ods.setdefault(row[cd], row[cdh])
-            if known != row[cdh]:
-                raise row.error(f"{row[cd]} is {row[cdh]} here but {known} elsewhere")
+            ons_to_ods.add(row[cd], row[cdh], row)
+    ctx.put(REGION_CODES, ons_to_ods)
 
-    ctx.lookups["region_ons_to_ods"] = ons_to_ods
-    chd = ctx.chd("ons-chd-2024-07-e40")
     # Each region's CHD versions, per ODS code.
-    versions: dict[str, list[tuple[str, dict]]] = {}
-    for ons_code, vs in chd.items():
+    versions: dict[str, list] = {}
+    for ons_code, vs in ctx.chd(CHD).items():
         ods = ons_to_ods.get(ons_code)
-        if ods is None:
-            continue
-        versions.setdefault(ods, []).extend((ons_code, v) for v in vs)
+        if ods is not None:
+            versions.setdefault(ods, []).extend(vs)
 
     eauth = {r["code"]: r for r in ctx.ods_rows("ods-eauth-2018-11") if r["code"].startswith("Y")}
     for ods in sorted(versions):
-        vs = sorted(versions[ods], key=lambda item: item[1]["date"]["s"])
-        spans = [(_span(v), code, v["nm"]) for code, v in vs]
-        sources = ["ons-chd-2024-07-e40"]
+        spans = sorted(versions[ods], key=lambda v: v.span.start)
+        sources = [CHD]
         row = eauth.get(ods)
         if row is not None:
             start, end = row.date("open_date", ods=True), row.date("close_date", ods=True)
             sources.append("ods-eauth-2018-11")
         else:  # the 2019 regions postdate the eauth extract
-            start, end = spans[0][0].start, None
-        if end is None and all(span.end for span, _, _ in spans):
-            end = max(span.end for span, _, _ in spans if span.end)
+            start, end = spans[0].span.start, None
+        if end is None and all(v.span.end for v in spans):
+            end = max(v.span.end for v in spans if v.span.end)
         org = b.add_organisation(
-            "region", ods, name=spans[-1][2], start=start, end=end, sources=sources,
-            ods=ods, ons=sorted({code for _, code, _ in spans}),
+            "region", ods, name=spans[-1].name, start=start, end=end, sources=sources,
+            ods=ods, ons=sorted({v.code for v in spans}),
+            also_types=[NHS.CommissioningRegion] if ods in _COMMISSIONING else [],
         )
-        if ods in _COMMISSIONING:
-            b.add(org.value, RDF_TYPE, node(NHS.CommissioningRegion))
-        for span, code, _ in spans:
-            b.add_code(org, "ONS", code, span.start, span.end, sources=["ons-chd-2024-07-e40"])
-        for span, name in coalesce([(span, name) for span, _, name in spans]):
-            b.add_name(org, name, span.start, span.end, sources=["ons-chd-2024-07-e40"])
+        for v in spans:
+            b.add_code(org, "ONS", v.code, v.span.start, v.span.end, sources=[CHD])
+        for span, name in coalesce([(v.span, v.name) for v in spans]):
+            b.add_name(org, name, span.start, span.end, sources=[CHD])
 
 
-def _span(version: dict) -> Interval:
-    d = version["date"]
-    return Interval(date.fromisoformat(d["s"]), date.fromisoformat(d["e"]) if d.get("e") else None)
+STEP = Step("region", ingest, provides=(REGION_CODES, ORGANISATIONS["region"]), needs=(SOURCES,))

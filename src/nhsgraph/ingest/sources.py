@@ -14,6 +14,8 @@ import re
 from datetime import date
 
 from nhsgraph.ingest.context import Context, SourceEntry
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.products import SOURCES
 from nhsgraph.ingest.readers import read_csv
 
 OGL = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -22,6 +24,7 @@ COLUMNS = ("id", "title", "publisher", "issued", "url", "licence")
 
 
 def ingest(ctx: Context) -> None:
+    """Register and describe every source of ``data/sources/*.csv``."""
     tables = sorted((ctx.data_dir / "sources").glob("*.csv"))
     for table in tables:
         for row in read_csv(table, display=f"data/sources/{table.name}"):
@@ -60,6 +63,10 @@ def ingest(ctx: Context) -> None:
                 sha256=sha,
                 note=row.get("note") or None,
             )
+    ctx.put(SOURCES, None)
+
+
+STEP = Step("sources", ingest, provides=(SOURCES,))
 
 
 def _licence(text: str) -> str | None:

@@ -38,14 +38,17 @@ from collections import defaultdict
 from datetime import date
 
 from nhsgraph.errors import DataError
+from nhsgraph.ingest.chd import Version
+from nhsgraph.ingest.codes import CodeMap
 from nhsgraph.ingest.context import Context
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.milestones import STATUTORY_ICS, STP_FOOTPRINTS_2016, STP_MERGER_2018
+from nhsgraph.ingest.products import ORGANISATIONS, SOURCES, STP_CODES
+from nhsgraph.ingest.snapshots import Snapshot, snapshot_runs
 from nhsgraph.temporal import Interval, coalesce, day_before
-from nhsgraph.terms import ID, RDFS
 
 WORKBOOK = "ods-stp-partner-mapping-2019-04"
 CHD = "ons-chd-2024-07-e54"
-STATUTORY = date(2022, 7, 1)
-MERGER_2018 = date(2018, 4, 1)
 #: (as-at date, source, CCG ODS column, STP ONS column)
 SNAPSHOTS = (
     (date(2017, 4, 1), "ons-ccg17-stp17", "CCG17CDH", "STP17CD"),
@@ -54,26 +57,25 @@ SNAPSHOTS = (
     (date(2020, 4, 1), "ons-ccg20-stp20", "CCG20CDH", "STP20CD"),
     (date(2021, 4, 1), "ons-ccg21-stp21-cal21", "CCG21CDH", "STP21CD"),
 )
-FOOTPRINTS_2016 = date(2016, 4, 1)
+RECODE_RULE = ("No source pairs this ONS code with an ODS code; it is matched by the recode "
+               "rule: it starts the day after the footprint's previous code ends, under the "
+               "same name (see src/nhsgraph/ingest/stp.py).")
 
 
 def ingest(ctx: Context) -> None:
     ons_to_ods = _code_map(ctx)
-    ctx.lookups["stp_ons_to_ods"] = ons_to_ods
-    lifetimes = _partnerships(ctx, ons_to_ods)
+    chd = ctx.chd(CHD)
+    recoded = _recodes(chd, ons_to_ods)
+    ons_to_ods.update_from(recoded)
+    ctx.put(STP_CODES, ons_to_ods)
+    lifetimes = _partnerships(ctx, _versions(ctx, chd, ons_to_ods), recoded)
     _merger_2018(ctx, lifetimes)
     _memberships(ctx, ons_to_ods, lifetimes)
     _designations(ctx, lifetimes)
 
 
-def _code_map(ctx: Context) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-
-    def pair(ons: str, ods: str, source: str, row) -> None:
-        known = pairs.setdefault(ons, ods)
-        if known != ods:
-            raise row.error(f"{ons} is STP {ods} here but {known} in another source ({source})")
-
+def _code_map(ctx: Context) -> CodeMap:
+    pairs = CodeMap("STP")
     for sheet, ods_col, fp_col, ons_col in (("Current STPs", "B", "C", "D"),
                                              ("Closed STP codes", "C", "D", "E")):
         seen: set[str] = set()
@@ -82,18 +84,18 @@ def _code_map(ctx: Context) -> dict[str, str]:
             if len(ods) != 3 or not ods.startswith("Q") or not ons.startswith("E54") or ods in seen:
                 continue
             seen.add(ods)  # the first row of each STP carries its footprint facts
-            pair(ons, ods, WORKBOOK, row)
+            pairs.add(ons, ods, row)
             footprint = row.get(fp_col)
             if ods != "QHM" and footprint.isdigit():  # QHM is the 2018 merger, not a 2016 footprint
-                pair(f"E54{int(footprint):06d}", ods, WORKBOOK, row)
+                pairs.add(f"E54{int(footprint):06d}", ods, row)
     for source, cd, cdh in (("ons-ccg20-stp20", "STP20CD", "STP20CDH"),
                             ("ons-ccg21-stp21-cal21", "STP21CD", "STP21CDH")):
         for row in ctx.rows(source):
-            pair(row[cd], row[cdh], source, row)
+            pairs.add(row[cd], row[cdh], row)
     return pairs
 
 
-def _recodes(chd: dict, ons_to_ods: dict[str, str]) -> dict[str, str]:
+def _recodes(chd: dict[str, tuple[Version, ...]], ons_to_ods: CodeMap) -> dict[str, str]:
     """ONS recodes with no stated ODS pair, matched by the recode rule.
 
     A code whose first version starts the day after a mapped code's last
@@ -101,15 +103,13 @@ def _recodes(chd: dict, ons_to_ods: dict[str, str]) -> dict[str, str]:
     ONS practice after a boundary change), so it keeps that ODS code.
     """
     def span(code: str) -> tuple[date, date | None, str, str]:
-        vs = sorted(chd[code], key=lambda v: v["date"]["s"])
-        last = vs[-1]["date"].get("e")
-        return (date.fromisoformat(vs[0]["date"]["s"]), date.fromisoformat(last) if last else None,
-                vs[0]["nm"], vs[-1]["nm"])
+        vs = sorted(chd[code], key=lambda v: v.span.start)
+        return vs[0].span.start, vs[-1].span.end, vs[0].name, vs[-1].name
 
     found: dict[str, str] = {}
     for code in sorted(chd):
         first_start, _, first_name, _ = span(code)
-        if code in ons_to_ods or first_start >= STATUTORY:
+        if code in ons_to_ods or first_start >= STATUTORY_ICS:
             continue
         for other in sorted(ons_to_ods):
             if other not in chd:
@@ -120,50 +120,42 @@ def _recodes(chd: dict, ons_to_ods: dict[str, str]) -> dict[str, str]:
     return found
 
 
-def _versions(ctx: Context, ons_to_ods: dict[str, str]) -> dict[str, list[tuple[Interval, str, str]]]:
-    chd = ctx.chd(CHD)
-    recoded = _recodes(chd, ons_to_ods)
-    ctx.lookups["stp_recoded"] = recoded
-    ons_to_ods.update(recoded)
-    out: dict[str, list[tuple[Interval, str, str]]] = defaultdict(list)
+def _versions(ctx: Context, chd: dict[str, tuple[Version, ...]],
+              ons_to_ods: CodeMap) -> dict[str, list[Version]]:
+    """Each partnership's STP-era versions, by ODS code (zero-length duplicates dropped)."""
+    out: dict[str, list[Version]] = defaultdict(list)
     for code, versions in chd.items():
         for v in versions:
-            start = date.fromisoformat(v["date"]["s"])
-            if start >= STATUTORY:
+            if v.span.start >= STATUTORY_ICS:
                 continue  # an ICB's version of a re-used E54 code
             if code not in ons_to_ods:
-                raise DataError(f"STP-era code {code} ({v['nm']}) has no ODS code in any source",
+                raise DataError(f"STP-era code {code} ({v.name}) has no ODS code in any source",
                                 path=ctx.display(CHD), hint="add the pair's source to stp.py")
-            end = date.fromisoformat(v["date"]["e"]) if v["date"].get("e") else None
-            out[ons_to_ods[code]].append((Interval(start, end), code, v["nm"]))
+            out[ons_to_ods[code]].append(v)
     for ods, spans in out.items():
-        spans.sort()
-        kept = [s for s in spans if not (s[0].end == s[0].start
-                and any(o is not s and o[0].contains(s[0].start) for o in spans))]
-        out[ods] = kept
+        spans.sort(key=lambda v: (v.span, v.code, v.name))
+        out[ods] = [s for s in spans if not (s.span.end == s.span.start
+                    and any(o is not s and o.span.contains(s.span.start) for o in spans))]
     return out
 
 
-def _partnerships(ctx: Context, ons_to_ods: dict[str, str]) -> dict[str, Interval]:
+def _partnerships(ctx: Context, versions: dict[str, list[Version]],
+                  recoded: dict[str, str]) -> dict[str, Interval]:
     b = ctx.builder
     lifetimes: dict[str, Interval] = {}
-    for ods, spans in sorted(_versions(ctx, ons_to_ods).items()):
-        start = spans[0][0].start
-        end = max(s[0].end for s in spans if s[0].end)
+    for ods, spans in sorted(versions.items()):
+        start = spans[0].span.start
+        end = max(v.span.end for v in spans if v.span.end)
         lifetimes[ods] = Interval(start, end)
         org = b.add_organisation(
-            "stp", ods, name=spans[-1][2], start=start, end=end, sources=[CHD, WORKBOOK],
-            ods=ods, ons=sorted({code for _, code, _ in spans}),
+            "stp", ods, name=spans[-1].name, start=start, end=end, sources=[CHD, WORKBOOK],
+            ods=ods, ons=sorted({v.code for v in spans}),
         )
         b.add_code(org, "ODS", ods, start, end, sources=[WORKBOOK])
-        for span, code, _ in spans:
-            b.add_code(org, "ONS", code, span.start, span.end, sources=[CHD])
-            if code in ctx.lookups["stp_recoded"]:
-                record = f"{ID}code/stp-{ods}/{span.start.isoformat()}/ons/{code}"
-                b.add(record, RDFS.comment, "No source pairs this ONS code with an ODS code; it is "
-                      "matched by the recode rule: it starts the day after the footprint's previous "
-                      "code ends, under the same name (see src/nhsgraph/ingest/stp.py).")
-        for span, name in coalesce([(span, name) for span, _, name in spans]):
+        for v in spans:
+            b.add_code(org, "ONS", v.code, v.span.start, v.span.end, sources=[CHD],
+                       comment=RECODE_RULE if v.code in recoded else None)
+        for span, name in coalesce([(v.span, v.name) for v in spans]):
             b.add_name(org, name, span.start, span.end, sources=[CHD])
     return lifetimes
 
@@ -172,13 +164,13 @@ def _merger_2018(ctx: Context, lifetimes: dict[str, Interval]) -> None:
     b = ctx.builder
     merged = ("QMK", "QT8", "QVP")
     for ods in merged:
-        if lifetimes[ods].end != day_before(MERGER_2018):
-            raise DataError(f"STP {ods} should end on {day_before(MERGER_2018)} (CHD) for the 2018 merger",
-                            path=ctx.display(CHD))
-    if lifetimes["QHM"].start != MERGER_2018:
-        raise DataError("STP QHM should start on 2018-04-01 (CHD)", path=ctx.display(CHD))
+        if lifetimes[ods].end != day_before(STP_MERGER_2018):
+            raise DataError(f"STP {ods} should end on {day_before(STP_MERGER_2018)} (CHD) for the "
+                            "2018 merger", path=ctx.display(CHD))
+    if lifetimes["QHM"].start != STP_MERGER_2018:
+        raise DataError(f"STP QHM should start on {STP_MERGER_2018} (CHD)", path=ctx.display(CHD))
     b.add_event(
-        "Merger", MERGER_2018,
+        "Merger", STP_MERGER_2018,
         original=[b.ref("stp", c) for c in merged], resulting=[b.ref("stp", "QHM")],
         sources=[CHD, WORKBOOK],
         label="Three northern STP footprints merge into Cumbria and North East (QHM)",
@@ -199,40 +191,30 @@ def _snapshot_2016(ctx: Context) -> list[tuple[str, str, object]]:
     return out
 
 
-def _memberships(ctx: Context, ons_to_ods: dict[str, str], lifetimes: dict[str, Interval]) -> None:
+def _memberships(ctx: Context, ons_to_ods: CodeMap, lifetimes: dict[str, Interval]) -> None:
+    """CCG -> STP from the 2016 workbook and the April 2017-2021 lookups (see the docstring)."""
     b = ctx.builder
-    snapshots: list[tuple[date, str, set[tuple[str, str]]]] = []
-    first = {(ccg, ons_to_ods[stp]) for ccg, stp, _ in _snapshot_2016(ctx)}
-    snapshots.append((FOOTPRINTS_2016, WORKBOOK, first))
+    first = {(ccg, ons_to_ods[stp]): None for ccg, stp, _ in _snapshot_2016(ctx)}
+    snapshots = [Snapshot(STP_FOOTPRINTS_2016, WORKBOOK, first)]
     for as_at, source, ccg_col, stp_col in SNAPSHOTS:
-        members = set()
+        members: dict[tuple[str, str], date | None] = {}
         for row in ctx.rows(source):
             stp = ons_to_ods.get(row[stp_col])
             if stp is None:
                 raise row.error(f"STP code {row[stp_col]} has no ODS code")
-            members.add((row[ccg_col], stp))
-        snapshots.append((as_at, source, members))
-    runs: dict[tuple[str, str], list[tuple[date, date | None, list[str]]]] = defaultdict(list)
-    for index, (as_at, source, members) in enumerate(snapshots):
-        following = snapshots[index + 1][0] if index + 1 < len(snapshots) else None
-        for pair in sorted(members):
-            run = runs[pair]
-            if run and run[-1][1] == as_at:  # seen in the previous snapshot too: extend
-                run[-1] = (run[-1][0], following, run[-1][2] + [source])
-            else:
-                run.append((as_at, following, [source]))
-    for (ccg, stp), spans in sorted(runs.items()):
+            members[(row[ccg_col], stp)] = None
+        snapshots.append(Snapshot(as_at, source, members))
+    for (ccg, stp), runs in sorted(snapshot_runs(snapshots).items()):
         stp_life = lifetimes[stp]
-        ccg_life = b.lifetime("ccg", ccg)
-        for start, next_snapshot, sources in spans:
-            end = day_before(next_snapshot) if next_snapshot else stp_life.end
-            span = Interval(start, end).intersection(stp_life)
+        ccg_life = ctx.lifetime("ccg", ccg)
+        for run in runs:
+            span = Interval(run.start, run.end).intersection(stp_life)
             if ccg_life is not None and span is not None:
                 span = span.intersection(ccg_life)
             if span is None:
                 continue
             b.add_membership(b.ref("ccg", ccg, why=f"member of STP {stp}"), b.ref("stp", stp),
-                             span.start, span.end, sources=sources)
+                             span.start, span.end, sources=list(run.sources))
 
 
 def _designations(ctx: Context, lifetimes: dict[str, Interval]) -> None:
@@ -256,10 +238,8 @@ def _designations(ctx: Context, lifetimes: dict[str, Interval]) -> None:
             steps.append((day, row["status"], row["date_precision"], sources, row["note"]))
             label = f"{row['name_then']}: designated {row['status'].upper()} ({row['cohort']})"
             # The partnership is both the input and the output of its designation.
-            event = b.add_event("Designation", day, original=[org], resulting=[org], sources=sources,
-                                precision=row["date_precision"], label=label)
-            if row["note"]:
-                b.add(event.value, RDFS.comment, row["note"])
+            b.add_event("Designation", day, original=[org], resulting=[org], sources=sources,
+                        precision=row["date_precision"], label=label, comment=row["note"] or None)
             if row["status"] == "acs" and rename_day:
                 steps.append((rename_day, "ics", "day", rename_sources, "ACS renamed ICS"))
         steps.sort(key=lambda s: s[0])
@@ -281,3 +261,7 @@ def _designations(ctx: Context, lifetimes: dict[str, Interval]) -> None:
                 end, end_precision = life.end, "day"
             b.add_status(org, status, start, end, sources=sources, start_precision=precision,
                          end_precision=end_precision)
+
+
+STEP = Step("stp", ingest, provides=(STP_CODES, ORGANISATIONS["stp"]),
+            needs=(SOURCES, ORGANISATIONS["ccg"]))

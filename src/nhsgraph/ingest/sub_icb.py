@@ -27,52 +27,52 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from nhsgraph.ingest.chd import Version
+from nhsgraph.ingest.codes import CodeMap
 from nhsgraph.ingest.context import Context
-from nhsgraph.temporal import Interval, coalesce, day_before
+from nhsgraph.ingest.contract import Step
+from nhsgraph.ingest.milestones import ICB_MERGERS_2026, STATUTORY_ICS
+from nhsgraph.ingest.products import ORGANISATIONS, SOURCES
+from nhsgraph.temporal import coalesce, day_before
 
 ECCG = "ods-eccg-2025-12"
 CHD = "ons-chd-2024-07-e38"
 LOOKUP_2022 = "ons-loc22-icb22-nhser22"
 LOOKUP_2024 = "ons-lsoa21-sicbl24-icb24"
-START = date(2022, 7, 1)
 SNAPSHOT_2024 = date(2024, 4, 1)
-MERGERS_2026 = date(2026, 4, 1)
 
 
 def ingest(ctx: Context) -> None:
     b = ctx.builder
-    ons_to_ods: dict[str, str] = {}
+    ons_to_ods = CodeMap("sub-ICB location")
     icb_2022: dict[str, str] = {}
     icb_2024: dict[str, str] = {}
     for row in ctx.rows(LOOKUP_2022):
-        ons_to_ods[row["LOC22CD"]] = row["LOC22CDH"]
+        ons_to_ods.add(row["LOC22CD"], row["LOC22CDH"], row)
         icb_2022[row["LOC22CDH"]] = row["ICB22CDH"]
     for row in ctx.rows(LOOKUP_2024):
-        ons_to_ods.setdefault(row["sicbl24_code"], row["sicbl24_code_nhs"])
+        ons_to_ods.add(row["sicbl24_code"], row["sicbl24_code_nhs"], row)
         icb_2024[row["sicbl24_code_nhs"]] = row["icb24_code_nhs"]
-    ctx.lookups["sub_icb_ons_to_ods"] = ons_to_ods
 
-    versions: dict[str, list[tuple[Interval, str, str]]] = defaultdict(list)
+    versions: dict[str, list[Version]] = defaultdict(list)
     for code, vs in ctx.chd(CHD).items():
         ods = ons_to_ods.get(code)
         for v in vs:
-            start = date.fromisoformat(v["date"]["s"])
-            if ods and start >= START:
-                end = date.fromisoformat(v["date"]["e"]) if v["date"].get("e") else None
-                versions[ods].append((Interval(start, end), code, v["nm"]))
+            if ods and v.span.start >= STATUTORY_ICS:
+                versions[ods].append(v)
 
     successor = _whole_mergers(ctx)
     for code in sorted(icb_2022):
-        spans = sorted(versions.get(code, []))
+        spans = sorted(versions.get(code, []), key=lambda v: (v.span, v.code, v.name))
         if not spans:
             raise ctx.rows(LOOKUP_2022)[0].error(f"sub-ICB location {code} has no CHD version")
-        org = b.add_organisation("sub-icb", code, name=spans[-1][2], start=START,
+        org = b.add_organisation("sub-icb", code, name=spans[-1].name, start=STATUTORY_ICS,
                                  sources=[LOOKUP_2022, CHD], ods=code,
-                                 ons=sorted({c for _, c, _ in spans}))
-        b.add_code(org, "ODS", code, START, None, sources=[LOOKUP_2022, ECCG])
-        for span, ons, _ in spans:
-            b.add_code(org, "ONS", ons, span.start, span.end, sources=[CHD])
-        for span, label in coalesce([(s, n) for s, _, n in spans]):
+                                 ons=sorted({v.code for v in spans}))
+        b.add_code(org, "ODS", code, STATUTORY_ICS, None, sources=[LOOKUP_2022, ECCG])
+        for v in spans:
+            b.add_code(org, "ONS", v.code, v.span.start, v.span.end, sources=[CHD])
+        for span, label in coalesce([(v.span, v.name) for v in spans]):
             b.add_name(org, label, span.start, span.end, sources=[CHD])
         _icb_memberships(ctx, code, icb_2022[code], icb_2024.get(code), successor)
     _reporting_entities(ctx)
@@ -94,19 +94,19 @@ def _icb_memberships(ctx: Context, code: str, first: str, second: str | None,
                      successor: dict[str, tuple[str, list[str]]]) -> None:
     b = ctx.builder
     org = b.ref("sub-icb", code)
-    steps = [(START, first, [LOOKUP_2022])]
+    steps = [(STATUTORY_ICS, first, [LOOKUP_2022])]
     if second and second != first:
         steps.append((SNAPSHOT_2024, second, [LOOKUP_2024]))
     elif second:
-        steps[0] = (START, first, [LOOKUP_2022, LOOKUP_2024])
+        steps[0] = (STATUTORY_ICS, first, [LOOKUP_2022, LOOKUP_2024])
     last_icb = steps[-1][1]
-    life = b.lifetime("icb", last_icb)
-    if life is not None and life.end == day_before(MERGERS_2026) and last_icb in successor:
+    life = ctx.lifetime("icb", last_icb)
+    if life is not None and life.end == day_before(ICB_MERGERS_2026) and last_icb in successor:
         new_icb, sources = successor[last_icb]
-        steps.append((MERGERS_2026, new_icb, sources))
+        steps.append((ICB_MERGERS_2026, new_icb, sources))
     for index, (start, icb, sources) in enumerate(steps):
         end = day_before(steps[index + 1][0]) if index + 1 < len(steps) else None
-        icb_life = b.lifetime("icb", icb)
+        icb_life = ctx.lifetime("icb", icb)
         if end is None and icb_life is not None:
             end = icb_life.end
         b.add_membership(org, b.ref("icb", icb, why=f"ICB of sub-ICB location {code}"),
@@ -124,7 +124,14 @@ def _reporting_entities(ctx: Context) -> None:
                                  end=closed, sources=[ECCG], ods=code)
         b.add_code(org, "ODS", code, opened, closed, sources=[ECCG])
         icb = row["high_level_health_geography"]
-        icb_life = b.lifetime("icb", icb)
+        icb_life = ctx.lifetime("icb", icb)
         end = closed or (icb_life.end if icb_life else None)
         b.add_membership(org, b.ref("icb", icb, why=f"ICB of reporting entity {code}"), opened, end,
                          sources=[ECCG])
+
+
+STEP = Step(
+    "sub_icb", ingest,
+    provides=(ORGANISATIONS["sub-icb"], ORGANISATIONS["sub-icb-reporting-entity"]),
+    needs=(SOURCES, ORGANISATIONS["icb"]),
+)

@@ -1,0 +1,29 @@
+"""Every product an ingest step hands to another, in one place.
+
+The code maps turn the ONS codes of a kind into ODS codes; the organisation
+products stand for "the organisations of this kind are defined", so that a
+step which clips its facts to their lifetimes runs after them (read them with
+:meth:`~nhsgraph.ingest.context.Context.lifetime`).
+"""
+
+from __future__ import annotations
+
+from nhsgraph.ingest.codes import CodeMap
+from nhsgraph.ingest.contract import Product
+
+#: Every registered source is described and its checksum checked.
+SOURCES: Product[None] = Product("the source register")
+
+#: ONS E40 code of an NHS England region -> its ODS Y-code.
+REGION_CODES: Product[CodeMap] = Product("region ONS-to-ODS codes")
+#: ONS E38 code of a CCG -> its ODS code.
+CCG_CODES: Product[CodeMap] = Product("CCG ONS-to-ODS codes")
+#: ONS E54 code of an STP (every year, recodes included) -> its ODS Q-code.
+STP_CODES: Product[CodeMap] = Product("STP ONS-to-ODS codes")
+
+#: The organisation kinds whose lifetimes other steps read.
+ORGANISATIONS: dict[str, Product[None]] = {
+    kind: Product(f"the {kind} organisations")
+    for kind in ("region", "lad", "ccg", "area-team", "local-office", "stp", "icb", "ics",
+                 "icp", "cluster", "sub-icb", "sub-icb-reporting-entity")
+}
