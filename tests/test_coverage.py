@@ -24,7 +24,7 @@ import pytest
 from nhsgraph import resources
 from nhsgraph.build import GraphBuilder
 from nhsgraph.errors import BuildError, DataError
-from nhsgraph.ingest import area, coverage, icb, region, sources
+from nhsgraph.ingest import area, coverage, icb, lsoa, mergers_2026, region, sources, stp, sub_icb, ccg
 from nhsgraph.ingest.context import Context
 from nhsgraph.ingest.coverage import Coverage, Gap, Snapshot, coverage_records, resolve, share
 from nhsgraph.ingest.products import CCG_CODES, ORGANISATIONS, STP_CODES
@@ -78,15 +78,10 @@ def snapshots() -> tuple[Snapshot, ...]:
 
 @pytest.fixture(scope="module")
 def dev() -> Context:
-    """Districts, regions, ICBs and coverage, with the stand-in ONS-to-ODS maps."""
+    """The steps coverage depends on, and coverage (not the whole build)."""
     ctx = new_context()
-    for module in (region, area, icb):
+    for module in (region, area, ccg, stp, mergers_2026, icb, sub_icb, coverage):
         ctx.run(module.STEP)
-    for product, codes in dev_maps(ctx).items():
-        ctx.supply(product, codes)
-    for kind in ("ccg", "stp", "sub-icb"):  # not defined here: their lifetimes do not clip
-        ctx.supply(ORGANISATIONS[kind], None)
-    ctx.run(coverage.STEP)
     return ctx
 
 
@@ -211,9 +206,9 @@ def test_a_district_missing_from_the_recoding_file_is_refused(tmp_path):
         writer.writeheader()
         writer.writerows(kept)
     ctx.registry["ons-lad22-lad23"] = replace(entry, file=str(path))
-    (lookup,) = [lk for lk in coverage.LOOKUPS if lk.recode]
+    (lookup,) = [lk for lk in lsoa.LOOKUPS if lk.recode]
     with pytest.raises(DataError, match=r"district E07000163 is not in .*lad22_lad23\.csv"):
-        coverage._read(ctx, lookup)
+        lsoa.read_lookup(ctx, lookup)
 
 
 # -- from snapshots to records (synthetic) -----------------------------------------------

@@ -70,7 +70,11 @@ def test_lineage_of_north_yorkshire_ccg(store):
 
 def test_successor_of_north_west_london_icb_on_2026_04_01(store):
     rows = query(store, "successors-at", code="QRV", date="2026-04-01").records()
-    assert {(r["code"], r["name"]) for r in rows} == {("Z9B2Z", "NHS West and North London Integrated Care Board")}
+    assert {(r["code"], r["name"]) for r in rows if r["type"] == "icb"} == {
+        ("Z9B2Z", "NHS West and North London Integrated Care Board")}
+    # the statutory ICS follows its ICB
+    assert {(r["from_type"], r["code"]) for r in rows if r["type"] == "ics"} == {
+        ("ics", "Z9B2Z"), ("stp", "Z9B2Z")}
 
 
 def test_west_birmingham_coverage_either_side_of_2022_07_01(store):

@@ -21,7 +21,7 @@ from decimal import Decimal
 import pyoxigraph as ox
 
 from nhsgraph.errors import BuildError
-from nhsgraph.temporal import Interval
+from nhsgraph.temporal import Between, Interval
 from nhsgraph.terms import (
     DCTERMS,
     ID,
@@ -49,6 +49,10 @@ FUNCTIONAL = frozenset(
     {
         NHS.startDate,
         NHS.endDate,
+        NHS.earliestStart,
+        NHS.latestStart,
+        NHS.earliestEnd,
+        NHS.latestEnd,
         NHS.effectiveDate,
         NHS.odsCode,
         NHS.share,
@@ -101,6 +105,7 @@ class GraphBuilder:
     _sources: set[str] = field(default_factory=set)
     _cited: dict[str, str] = field(default_factory=dict)
     _person_names: dict[str, str] = field(default_factory=dict)
+    _names: dict[str, str] = field(default_factory=dict)
     _post_keys: dict[str, int] = field(default_factory=dict)
 
     # -- low level -----------------------------------------------------------------
@@ -131,33 +136,59 @@ class GraphBuilder:
     def _dated(
         self,
         subject: str,
-        start: date | None,
-        end: date | None,
+        start: date | Between | None,
+        end: date | Between | None,
         *,
         start_precision: str = "day",
         end_precision: str = "day",
         why: str,
     ) -> None:
-        if start is not None and end is not None and end < start:
-            raise BuildError(f"<{subject}> ends ({end}) before it starts ({start}); {why}")
-        if start is not None:
+        """Date a node: exact days as nhs:startDate/endDate, bounded ones as the
+        earliest/latest pair (a bound of one day is that day)."""
+        if isinstance(start, Between) and start.earliest == start.latest:
+            start = start.earliest
+        if isinstance(end, Between) and end.earliest == end.latest:
+            end = end.earliest
+        first = start.earliest if isinstance(start, Between) else start
+        last = end.latest if isinstance(end, Between) else end
+        if first is not None and last is not None and last < first:
+            raise BuildError(f"<{subject}> ends ({last}) before it starts ({first}); {why}")
+        if isinstance(start, Between):
+            self._add(subject, NHS.earliestStart, start.earliest, why=why)
+            self._add(subject, NHS.latestStart, start.latest, why=why)
+        elif start is not None:
             self._add(subject, NHS.startDate, start, why=why)
             if PRECISION[start_precision]:
                 self._add(subject, NHS.startDatePrecision, node(PRECISION[start_precision]))
-        if end is not None:
+        if isinstance(end, Between):
+            self._add(subject, NHS.earliestEnd, end.earliest, why=why)
+            self._add(subject, NHS.latestEnd, end.latest, why=why)
+        elif end is not None:
             self._add(subject, NHS.endDate, end, why=why)
             if PRECISION[end_precision]:
                 self._add(subject, NHS.endDatePrecision, node(PRECISION[end_precision]))
 
     def lifetime(self, kind: str, code: str) -> Interval | None:
-        """The lifetime of an organisation defined so far, or None if it is not (yet) defined."""
+        """The days on which an organisation defined so far may have existed (its exact
+        lifetime, or from its earliest possible start to its latest possible end);
+        None if it is not (yet) defined."""
         iri = org_iri(kind, code)
-        start = self._single.get((iri, NHS.startDate))
+
+        def day(*predicates: str) -> date | None:
+            for predicate in predicates:
+                found = self._single.get((iri, predicate))
+                if found is not None:
+                    return date.fromisoformat(found[0].value)
+            return None
+
+        start = day(NHS.startDate, NHS.earliestStart)
         if start is None:
             return None
-        end = self._single.get((iri, NHS.endDate))
-        return Interval(date.fromisoformat(start[0].value),
-                        date.fromisoformat(end[0].value) if end else None)
+        return Interval(start, day(NHS.endDate, NHS.latestEnd))
+
+    def name(self, kind: str, code: str) -> str | None:
+        """The latest name (``skos:prefLabel``) of an organisation defined so far."""
+        return self._names.get(org_iri(kind, code))
 
     def ref(self, kind: str, code: str, *, why: str = "") -> ox.NamedNode:
         """A reference to an organisation that some ingest module must define."""
@@ -205,14 +236,15 @@ class GraphBuilder:
         code: str,
         *,
         name: str,
-        start: date | None,
-        end: date | None = None,
+        start: date | Between | None,
+        end: date | Between | None = None,
         sources: Iterable[str],
         ods: str | None = None,
         ons: Iterable[str] = (),
         start_precision: str = "day",
         planned: bool = False,
         also_types: Iterable[str] = (),
+        comment: str | None = None,
     ) -> ox.NamedNode:
         """Define an organisation: its kind, latest name, lifetime, codes and sources.
 
@@ -222,7 +254,10 @@ class GraphBuilder:
         iri = org_iri(kind, code)
         why = f"{kind} {code}"
         self._defined_orgs.add(iri)
+        self._names[iri] = name
         self._add(iri, RDF_TYPE, node(KIND_CLASS[kind]))
+        if comment:
+            self._add(iri, RDFS.comment, comment)
         for cls in also_types:
             self._add(iri, RDF_TYPE, node(cls))
         self._add(iri, NHS.kind, node(KIND[kind]))
@@ -239,14 +274,20 @@ class GraphBuilder:
         return node(iri)
 
     def add_name(
-        self, org: ox.NamedNode, name: str, start: date, end: date | None, *, sources: Iterable[str]
+        self, org: ox.NamedNode, name: str, start: date | Between, end: date | Between | None, *,
+        sources: Iterable[str], comment: str | None = None,
     ) -> None:
-        """The organisation was called ``name`` from ``start`` to ``end``."""
-        iri = record_iri("name", org, start)
+        """The organisation was called ``name`` from ``start`` to ``end``.
+
+        ``comment`` says how the name was chosen where no source states it as the name.
+        """
+        iri = record_iri("name", org, start.earliest if isinstance(start, Between) else start)
         self._add(iri, RDF_TYPE, node(NHS.NameRecord))
         self._add(iri, NHS.nameOf, org)
         self._add(iri, SKOS.prefLabel, name, why=f"name of {org.value}")
         self._dated(iri, start, end, why=f"name {name!r}")
+        if comment:
+            self._add(iri, RDFS.comment, comment)
         self._cite(iri, sources)
 
     def add_code(
@@ -325,6 +366,7 @@ class GraphBuilder:
         total: int,
         share: Decimal,
         sources: Iterable[str],
+        comment: str | None = None,
     ) -> ox.NamedNode:
         """``organisation`` covered ``count`` of the ``total`` LSOAs of ``area`` (an nhs:AreaCoverage)."""
         if not 0 < count <= total:
@@ -339,6 +381,8 @@ class GraphBuilder:
         self._add(iri, NHS.lsoaCount, count, why=why)
         self._add(iri, NHS.lsoaTotal, total, why=why)
         self._add(iri, NHS.share, share, why=why)
+        if comment:
+            self._add(iri, RDFS.comment, comment)
         self._dated(iri, start, end, why=why)
         self._cite(iri, sources)
         return node(iri)

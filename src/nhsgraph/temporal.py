@@ -189,6 +189,29 @@ class Interval:
         return Allen.OVERLAPS if a0 < b0 else Allen.OVERLAPPED_BY
 
 
+@dataclass(frozen=True, order=True)
+class Between:
+    """A day known only to lie between two days, both included (``earliest <= day <= latest``).
+
+    Where the sources bound a start or an end without dating it, the bounds are
+    recorded as such (``nhs:earliestStart`` and ``nhs:latestStart``, or the end
+    pair) and neither of them is passed off as the day.
+
+    >>> Between(date(2022, 7, 1), date(2022, 11, 8)).contains(date(2022, 9, 1))
+    True
+    """
+
+    earliest: date
+    latest: date
+
+    def __post_init__(self) -> None:
+        if self.latest < self.earliest:
+            raise ValueError(f"the latest day ({self.latest}) is before the earliest ({self.earliest})")
+
+    def contains(self, day: date) -> bool:
+        return self.earliest <= day <= self.latest
+
+
 def check_range(start: date, end: date, *, what: str = "range") -> None:
     """Refuse an impossible range such as ``from`` after ``to``.
 

@@ -53,6 +53,8 @@ NHS = Vocabulary(
     CommissioningHub
     odsCode onsCode kind kindClass
     startDate endDate effectiveDate datePrecision startDatePrecision endDatePrecision
+    earliestStart latestStart earliestEnd latestEnd
+    CompletenessRecord factKind organisationKind parentKind completeness
     TemporalRecord NameRecord nameOf CodeRecord codeOf codeScheme CodeScheme ODS ONS
     StatusRecord statusOf status AreaCoverage coveringOrganisation coveredArea lsoaCount
     lsoaTotal share
@@ -69,6 +71,8 @@ KIND = Vocabulary(
     place-based-partnership pcn hwb commissioning-hub""",
 )
 STATUS = Vocabulary(BASE + "def/status/", "stp acs ics statutory-ics")
+FACT = Vocabulary(BASE + "def/fact/", "lifetime name membership coverage")
+COMPLETENESS = Vocabulary(BASE + "def/completeness/", "complete inferred partial unknown")
 ID = BASE + "id/"
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -96,6 +100,8 @@ PREFIXES: dict[str, str] = {
     "nhskind": KIND.iri,
     "nhspost": BASE + "def/post/",
     "nhsstatus": STATUS.iri,
+    "nhscompleteness": COMPLETENESS.iri,
+    "nhsfact": FACT.iri,
     "nominator": BASE + "def/nominator/",
     "org": ORG.iri,
     "owl": "http://www.w3.org/2002/07/owl#",

@@ -25,6 +25,7 @@ from nhsgraph.ingest import (
     icb,
     icp,
     local_office,
+    mergers_2026,
     region,
     sources,
     stp,
@@ -35,7 +36,8 @@ from nhsgraph.ingest.contract import Step, plan
 
 #: Every ingest step (in any order: :func:`~nhsgraph.ingest.contract.plan` orders them).
 STEPS: tuple[Step, ...] = tuple(m.STEP for m in (
-    sources, region, area, ccg, local_office, stp, icb, icp, sub_icb, boundary, coverage, board))
+    sources, region, area, ccg, local_office, stp, mergers_2026, icb, icp, sub_icb, boundary,
+    coverage, board))
 
 
 def ingest(data_dir: Path) -> GraphBuilder:

@@ -105,6 +105,11 @@ class Context:
         self._declared(ORGANISATIONS[kind])
         return self.builder.lifetime(kind, code)
 
+    def name(self, kind: str, code: str) -> str | None:
+        """The latest name of an organisation of ``kind`` (the step must declare the kind)."""
+        self._declared(ORGANISATIONS[kind])
+        return self.builder.name(kind, code)
+
     # -- reading sources -------------------------------------------------------------
     def path(self, source_id: str) -> Path:
         """The file of a registered source, checked to exist."""

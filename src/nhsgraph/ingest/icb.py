@@ -41,7 +41,8 @@ from nhsgraph.ingest.codes import CodeMap
 from nhsgraph.ingest.context import Context
 from nhsgraph.ingest.contract import Step
 from nhsgraph.ingest.milestones import ICB_MERGERS_2026, STATUTORY_ICS
-from nhsgraph.ingest.products import ORGANISATIONS, SOURCES
+from nhsgraph.ingest.mergers_2026 import WORKBOOK
+from nhsgraph.ingest.products import MERGERS_2026, ORGANISATIONS, SOURCES
 from nhsgraph.temporal import Interval, coalesce, day_before
 
 SUCC = "ods-succ-2026"
@@ -121,26 +122,59 @@ def _succ_rows(ctx: Context) -> list:
 def _statutory_systems(ctx: Context, icbs: dict[str, tuple[str, str, str]],
                        ends: dict[str, date]) -> None:
     b = ctx.builder
-    names = {r["STP21CDH"]: r["STP21NM"] for r in ctx.rows("ons-ccg21-stp21-cal21")}
     establishment = [r for r in ctx.curated("events.csv")
                      if r["event_type"] == "establishment" and r["subject_kind"] == "ics"]
     law = establishment[0]["source_ids"].split(";") if establishment else []
+    names = _ics_names(ctx)
     for ods in sorted(icbs):
-        if ods not in names:
-            raise DataError(f"ICB {ods} has no STP of the same code in April 2021",
-                            path=ctx.display("ons-ccg21-stp21-cal21"))
-        ics = b.add_organisation("ics", ods, name=names[ods], start=STATUTORY_ICS, end=ends.get(ods),
-                                 sources=["ons-ccg21-stp21-cal21", LOOKUP_2022, *law], ods=None)
+        name, sources, comment = names.get(ods) or _ics_name_by_rule(ctx, ods)
+        ics = b.add_organisation("ics", ods, name=name, start=STATUTORY_ICS, end=ends.get(ods),
+                                 sources=[LOOKUP_2022, *law, *sources], ods=None)
+        b.add_name(ics, name, STATUTORY_ICS, ends.get(ods), sources=sources or [LOOKUP_2022],
+                   comment=comment)
         icb = b.ref("icb", ods)
         b.add_part_of(icb, ics, sources=[LOOKUP_2022])
         stp = b.ref("stp", ods, why=f"partnership replaced by ICS {ods}")
         b.add_event("Establishment", STATUTORY_ICS, original=[stp], resulting=[icb, ics],
                     sources=[LOOKUP_2022, CHD, *law],
-                    label=f"{names[ods]}: statutory ICS and its ICB established; the STP partnership ends")
+                    label=f"{name}: statutory ICS and its ICB established; the STP partnership ends")
+
+
+def _ics_names(ctx: Context) -> dict[str, tuple[str, list[str], str | None]]:
+    """The name of each statutory ICS, from sources that name the system after 2022-07-01.
+
+    Rule: a row of ``ics-names.csv`` whose source was written before the 2022
+    Act took effect, or states a plan, is not used (its note starts "pre-" or
+    "plan of"); of the rest, a name with "Integrated Care System" in it (the
+    statutory term) is preferred, then the first in the file.
+    """
+    eligible: dict[str, list] = defaultdict(list)
+    for row in ctx.curated("ics-names.csv"):
+        note = row["note"].lower()
+        if not note.startswith(("pre-", "plan of")):
+            eligible[row["icb_code"]].append(row)
+    out = {}
+    for code, rows in eligible.items():
+        best = sorted(rows, key=lambda r: "integrated care system" not in r["ics_name"].lower())[0]
+        others = [r["ics_name"] for r in rows if r is not best]
+        comment = f"also called: {'; '.join(others)}" if others else None
+        out[code] = (best["ics_name"], [best["source_id"]], comment)
+    return out
+
+
+def _ics_name_by_rule(ctx: Context, code: str) -> tuple[str, list[str], str]:
+    """Where no source names the system after 2022-07-01: its ICB's area name, as
+    "<area> Integrated Care System" (INFERRED; the ICB's name is ODS's or ONS's)."""
+    icb_name = ctx.builder.name("icb", code) or code
+    area = icb_name.removeprefix("NHS ").removesuffix(" Integrated Care Board").strip()
+    return (f"{area} Integrated Care System", [],
+            f"INFERRED: no source seen names this system after 2022-07-01; the name is its ICB's "
+            f"({icb_name}) with 'Integrated Care System' for 'Integrated Care Board'")
 
 
 def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
     b = ctx.builder
+    plan = ctx.get(MERGERS_2026)
     curated = ctx.curated("icb-2026-successions.csv")
     stated = {(r["predecessor_ods"], r["successor_ods"]) for r in curated}
     official = {(s.predecessor, s.successor) for s in _succ_rows(ctx)}
@@ -159,24 +193,41 @@ def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
         if row["ons"]:
             b.add_code(org, "ONS", row["ons"], start, None, sources=sources,
                        comment=UNVERIFIED if row["ons_verified"] != "yes" else None)
+        region = plan.regions.get(row["ods"])
+        if region is None:
+            raise row.error(f"the ODS change summary gives no region for {row['name']}")
+        b.add_membership(org, b.ref("region", region, why=f"region of ICB {row['ods']}"), start, None,
+                         sources=[WORKBOOK])
+        name, name_sources, comment = _ics_name_by_rule(ctx, row["ods"])
+        ics = b.add_organisation("ics", row["ods"], name=name, start=start, sources=[*sources, WORKBOOK])
+        b.add_name(ics, name, start, None, sources=[*sources, WORKBOOK], comment=comment)
+        b.add_part_of(org, ics, sources=sources)
     by_pred: dict[str, list] = defaultdict(list)
     by_succ: dict[str, list] = defaultdict(list)
     for row in curated:
         by_pred[row["predecessor_ods"]].append(row)
         by_succ[row["successor_ods"]].append(row)
-    for pred, rows in sorted(by_pred.items()):
-        if len(rows) > 1:
-            b.add_event("Split", ICB_MERGERS_2026, original=[b.ref("icb", pred)],
-                        resulting=[b.ref("icb", r["successor_ods"]) for r in rows],
+    for kind in ("icb", "ics"):
+        # The statutory ICS of an ICB follows its ICB (a rule: the Act makes the ICB and
+        # its ICP the system, so the system's area is the ICB's).
+        comment = None if kind == "icb" else ("INFERRED: the statutory ICS of an ICB follows "
+                                              "its ICB's succession")
+        for pred, rows in sorted(by_pred.items()):
+            if len(rows) > 1:
+                b.add_event("Split", ICB_MERGERS_2026, original=[b.ref(kind, pred)],
+                            resulting=[b.ref(kind, r["successor_ods"]) for r in rows],
+                            sources=sorted({s for r in rows for s in r["source_ids"].split(";")}),
+                            label=f"{kind.upper()} {pred} split between "
+                            f"{', '.join(r['successor_ods'] for r in rows)}", comment=comment)
+        for succ, rows in sorted(by_succ.items()):
+            existed = succ in icbs
+            event = "BoundaryChange" if existed else "Merger"
+            original = ([b.ref(kind, r["predecessor_ods"]) for r in rows]
+                        + ([b.ref(kind, succ)] if existed else []))
+            b.add_event(event, ICB_MERGERS_2026, original=original, resulting=[b.ref(kind, succ)],
                         sources=sorted({s for r in rows for s in r["source_ids"].split(";")}),
-                        label=f"ICB {pred} split between {', '.join(r['successor_ods'] for r in rows)}")
-    for succ, rows in sorted(by_succ.items()):
-        existed = succ in icbs
-        kind = "BoundaryChange" if existed else "Merger"
-        original = [b.ref("icb", r["predecessor_ods"]) for r in rows] + ([b.ref("icb", succ)] if existed else [])
-        b.add_event(kind, ICB_MERGERS_2026, original=original, resulting=[b.ref("icb", succ)],
-                    sources=sorted({s for r in rows for s in r["source_ids"].split(";")}),
-                    label=f"ICB {succ} from {', '.join(r['predecessor_ods'] for r in rows)}")
+                        label=f"{kind.upper()} {succ} from "
+                        f"{', '.join(r['predecessor_ods'] for r in rows)}", comment=comment)
 
 
 def _clusters(ctx: Context) -> None:
@@ -206,4 +257,4 @@ def _clusters(ctx: Context) -> None:
 
 STEP = Step("icb", ingest,
             provides=(ORGANISATIONS["icb"], ORGANISATIONS["ics"], ORGANISATIONS["cluster"]),
-            needs=(SOURCES,))
+            needs=(SOURCES, MERGERS_2026))

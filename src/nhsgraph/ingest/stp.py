@@ -43,7 +43,7 @@ from nhsgraph.ingest.codes import CodeMap
 from nhsgraph.ingest.context import Context
 from nhsgraph.ingest.contract import Step
 from nhsgraph.ingest.milestones import STATUTORY_ICS, STP_FOOTPRINTS_2016, STP_MERGER_2018
-from nhsgraph.ingest.products import ORGANISATIONS, SOURCES, STP_CODES
+from nhsgraph.ingest.products import ORGANISATIONS, SOURCES, STP_CODES, STP_FOOTPRINTS
 from nhsgraph.ingest.snapshots import Snapshot, snapshot_runs
 from nhsgraph.temporal import Interval, coalesce, day_before
 
@@ -195,6 +195,7 @@ def _memberships(ctx: Context, ons_to_ods: CodeMap, lifetimes: dict[str, Interva
     """CCG -> STP from the 2016 workbook and the April 2017-2021 lookups (see the docstring)."""
     b = ctx.builder
     first = {(ccg, ons_to_ods[stp]): None for ccg, stp, _ in _snapshot_2016(ctx)}
+    ctx.put(STP_FOOTPRINTS, {ccg: stp for ccg, stp in first})
     snapshots = [Snapshot(STP_FOOTPRINTS_2016, WORKBOOK, first)]
     for as_at, source, ccg_col, stp_col in SNAPSHOTS:
         members: dict[tuple[str, str], date | None] = {}
@@ -263,5 +264,5 @@ def _designations(ctx: Context, lifetimes: dict[str, Interval]) -> None:
                          end_precision=end_precision)
 
 
-STEP = Step("stp", ingest, provides=(STP_CODES, ORGANISATIONS["stp"]),
+STEP = Step("stp", ingest, provides=(STP_CODES, STP_FOOTPRINTS, ORGANISATIONS["stp"]),
             needs=(SOURCES, ORGANISATIONS["ccg"]))
