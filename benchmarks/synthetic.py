@@ -103,10 +103,10 @@ NAME_OF, CODE_OF, CODE_SCHEME = _nhs("nameOf"), _nhs("codeOf"), _nhs("codeScheme
 STATUS_OF, STATUS_P, EFFECTIVE = _nhs("statusOf"), _nhs("status"), _nhs("effectiveDate")
 COVERING, COVERED = _nhs("coveringOrganisation"), _nhs("coveredArea")
 LSOA_COUNT, LSOA_TOTAL, SHARE = _nhs("lsoaCount"), _nhs("lsoaTotal"), _nhs("share")
-HAS_SUCCESSOR = _nhs("hasSuccessor")
+HAS_SUCCESSOR, PASSED_PART_TO = _nhs("hasSuccessor"), _nhs("passedPartTo")
 NOMINATED_BY = _nhs("nominatedBy")
 #: Event types through which an organisation succeeds another (as in nhsgraph.build).
-SUCCESSIONS = frozenset({"Establishment", "Merger", "Split", "Abolition", "BoundaryChange"})
+SUCCESSIONS = frozenset({"Establishment", "Merger", "Split", "Abolition"})
 XSD_DATE, XSD_INT, XSD_DEC = f"<{XSD}date>", f"<{XSD}integer>", f"<{XSD}decimal>"
 
 #: kind slug -> (class local name, name used in synthetic labels)
@@ -344,11 +344,14 @@ class _Out:
             self.t(r, ORG_RESULTING, o)
         for slug_ in sources:
             self.t(r, SOURCE, self.src[slug_])
-        if cls in SUCCESSIONS:  # the nhs:hasSuccessor shortcut, derived as build.py does
+        # the nhs:hasSuccessor and nhs:passedPartTo shortcuts, derived as build.py does
+        link = HAS_SUCCESSOR if cls in SUCCESSIONS else (
+            PASSED_PART_TO if cls == "BoundaryChange" else None)
+        if link:
             for before in originals:
                 for after in results:
                     if before != after:
-                        self.t(before, HAS_SUCCESSOR, after)
+                        self.t(before, link, after)
 
     def status(self, stp: str, code: str, status: str, start: date, end: date | None) -> None:
         r = f"<{ID}status/stp-{code}/{start.isoformat()}>"

@@ -24,7 +24,8 @@ import pytest
 from nhsgraph import resources
 from nhsgraph.build import GraphBuilder
 from nhsgraph.errors import BuildError, DataError
-from nhsgraph.ingest import area, coverage, icb, lsoa, mergers_2026, region, sources, stp, sub_icb, ccg
+from nhsgraph.ingest import STEPS, area, coverage, lsoa, sources
+from nhsgraph.ingest.contract import needed_by
 from nhsgraph.ingest.context import Context
 from nhsgraph.ingest.coverage import Coverage, Gap, Snapshot, coverage_records, resolve, share
 from nhsgraph.ingest.products import CCG_CODES, ORGANISATIONS, STP_CODES
@@ -79,9 +80,9 @@ def snapshots() -> tuple[Snapshot, ...]:
 @pytest.fixture(scope="module")
 def dev() -> Context:
     """The steps coverage depends on, and coverage (not the whole build)."""
-    ctx = new_context()
-    for module in (region, area, ccg, stp, mergers_2026, icb, sub_icb, coverage):
-        ctx.run(module.STEP)
+    ctx = Context(data_dir=resources.folder("data"), builder=GraphBuilder())
+    for step in needed_by(STEPS, coverage.STEP):
+        ctx.run(step)
     return ctx
 
 

@@ -210,8 +210,8 @@ def test_crosswalk_across_the_2026_mergers(nhsgraph):
 def test_diff_across_the_icb_start(nhsgraph):
     result = nhsgraph("diff", "2022-06-30", "2022-07-01")
     assert result.code == 0
-    assert "established  icb QHL NHS Birmingham and Solihull Integrated Care Board" in result.out
-    assert "ended        ccg 15E NHS Birmingham and Solihull CCG (last day 2022-06-30)" in result.out
+    assert "established  ICB QHL NHS Birmingham and Solihull Integrated Care Board" in result.out
+    assert "ended        CCG 15E NHS Birmingham and Solihull CCG (last day 2022-06-30)" in result.out
     assert "Glossop" in result.out
 
 

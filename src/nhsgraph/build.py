@@ -23,7 +23,9 @@ import pyoxigraph as ox
 from nhsgraph.errors import BuildError
 from nhsgraph.temporal import Between, Interval
 from nhsgraph.terms import (
+    COMPLETENESS,
     DCTERMS,
+    FACT,
     ID,
     KIND,
     KIND_CLASS,
@@ -41,8 +43,9 @@ from nhsgraph.terms import (
 Value = ox.NamedNode | str | date | int | Decimal | bool
 PRECISION = {"day": None, "month": TIME.unitMonth, "year": TIME.unitYear}
 
-#: Event types through which an organisation succeeds another (nhs:hasSuccessor).
-SUCCESSIONS = frozenset({"Establishment", "Merger", "Split", "Abolition", "BoundaryChange"})
+#: Event types through which an organisation succeeds another (nhs:hasSuccessor); a
+#: boundary change passes part of an area on (nhs:passedPartTo).
+SUCCESSIONS = frozenset({"Establishment", "Merger", "Split", "Abolition"})
 
 #: Properties that take at most one value per node; a second value is a conflict.
 FUNCTIONAL = frozenset(
@@ -346,13 +349,19 @@ class GraphBuilder:
         end: date | None,
         *,
         sources: Iterable[str],
+        comment: str | None = None,
     ) -> None:
-        """``member`` was part of ``organisation`` over the dates (an org:Membership)."""
+        """``member`` was part of ``organisation`` over the dates (an org:Membership).
+
+        ``comment`` states the rule where the membership was derived, not read.
+        """
         iri = f"{ID}membership/{_slug(member)}/{_slug(organisation)}/{start.isoformat()}"
         self._add(iri, RDF_TYPE, node(ORG.Membership))
         self._add(iri, ORG.member, member)
         self._add(iri, ORG.organization, organisation)
         self._dated(iri, start, end, why=f"{_slug(member)} in {_slug(organisation)}")
+        if comment:
+            self._add(iri, RDFS.comment, comment)
         self._cite(iri, sources)
 
     def add_coverage(
@@ -423,11 +432,13 @@ class GraphBuilder:
             self._add(iri, RDFS.comment, comment)
         if planned:
             self._add(iri, NHS.planned, True)
-        if event_type in SUCCESSIONS:
+        link = NHS.hasSuccessor if event_type in SUCCESSIONS else (
+            NHS.passedPartTo if event_type == "BoundaryChange" else None)
+        if link:
             for before in original:
                 for after in resulting:
                     if before != after:
-                        self._add(before.value, NHS.hasSuccessor, after)
+                        self._add(before.value, link, after)
         self._cite(iri, sources)
         return node(iri)
 
@@ -481,6 +492,33 @@ class GraphBuilder:
             self._add(iri, RDFS.comment, comment)
         self._dated(iri, day, day, start_precision=precision, end_precision=precision,
                     why=f"post {key}")
+        self._cite(iri, sources)
+        return node(iri)
+
+    def add_completeness(
+        self,
+        fact: str,
+        kind: str,
+        start: date,
+        end: date | None,
+        level: str,
+        note: str,
+        *,
+        sources: Iterable[str],
+        parent_kind: str | None = None,
+    ) -> ox.NamedNode:
+        """A completeness record: how completely the graph knows ``fact`` about organisations
+        of ``kind`` (members of ``parent_kind``) from ``start`` to ``end``."""
+        scope = kind + (f"-in-{parent_kind}" if parent_kind else "")
+        iri = f"{ID}completeness/{fact}/{scope}/{start.isoformat()}"
+        self._add(iri, RDF_TYPE, node(NHS.CompletenessRecord))
+        self._add(iri, NHS.factKind, node(FACT[fact]))
+        self._add(iri, NHS.organisationKind, node(KIND[kind]))
+        if parent_kind:
+            self._add(iri, NHS.parentKind, node(KIND[parent_kind]))
+        self._add(iri, NHS.completeness, node(COMPLETENESS[level]))
+        self._add(iri, RDFS.comment, note)
+        self._dated(iri, start, end, why=f"completeness of {fact} of {scope}")
         self._cite(iri, sources)
         return node(iri)
 

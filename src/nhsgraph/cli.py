@@ -227,6 +227,10 @@ def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, endpo
     bindings = queries.bind(canned, _params(param), store)
     result = _run_sparql(canned.text, bindings, endpoint, timeout, False, store, graph)
     _emit(results.format_result(result, fmt))
+    from nhsgraph import register
+
+    for line in register.notes(store, canned, bindings):
+        _note(f"note: {line}")
 
 
 @cli.command(epilog=EPILOG)

@@ -28,6 +28,7 @@ from nhsgraph import engine, queries
 from nhsgraph.errors import ParameterError
 from nhsgraph.results import Result
 from nhsgraph.temporal import check_range
+from nhsgraph.terms import KIND_LABEL
 
 
 def run(store: ox.Store, name: str, **params: str) -> Result:
@@ -234,20 +235,26 @@ def diff(store: ox.Store, first: str, second: str) -> list[str]:
     events = run(store, "changes-between", **{"from": _next_day(d1), "to": second}).records()
     grouped: dict[tuple[str, str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for e in events:
-        grouped[(e["date"], e["event"], e["label"])][e["role"]].append(f"{e['name']} ({e['type']} {e['code']})")
+        grouped[(e["date"], e["event"], e["label"])][e["role"]].append(
+            f"{e['name']} ({_kind(e['type'])} {e['code']})")
     for (day, event, label), roles in sorted(grouped.items()):
         text = label or f"{event}: {', '.join(roles.get('from', []))} -> {', '.join(roles.get('to', []))}"
         lines.append(f"{day}  {event}: {text}")
     for key in sorted(after.keys() - before.keys()):
         r = after[key]
-        lines.append(f"established  {r['type']} {r['code']} {r['name']} (from {r['start']})")
+        lines.append(f"established  {_kind(r['type'])} {r['code']} {r['name']} (from {r['start']})")
     for key in sorted(before.keys() - after.keys()):
         r = before[key]
-        lines.append(f"ended        {r['type']} {r['code']} {r['name']} (last day {r['end']})")
+        lines.append(f"ended        {_kind(r['type'])} {r['code']} {r['name']} (last day {r['end']})")
     for key in sorted(before.keys() & after.keys()):
         if before[key]["name"] != after[key]["name"]:
-            lines.append(f"renamed      {key[0]} {key[1]}: {before[key]['name']} -> {after[key]['name']}")
+            lines.append(f"renamed      {_kind(key[0])} {key[1]}: {before[key]['name']} -> "
+                         f"{after[key]['name']}")
     return lines
+
+
+def _kind(slug: str) -> str:
+    return KIND_LABEL.get(slug, slug)
 
 
 def _next_day(day: date) -> str:

@@ -30,6 +30,8 @@ from nhsgraph.temporal import check_range, parse_date
 from nhsgraph.terms import KIND, KIND_CLASS, XSD
 
 PARAM_TYPES = ("date", "code", "type", "area", "text")
+#: The kinds of fact a query may declare with ``#+ facts:`` (the nhsfact: scheme).
+FACTS = ("lifetime", "name", "membership", "coverage")
 #: Kinds a ``type`` parameter accepts: the organisation kinds and the partnership statuses.
 TYPES = tuple(sorted(set(KIND_CLASS) | {"acs", "ics"}))
 _CODE = re.compile(r"^[A-Za-z0-9]{2,12}$")
@@ -57,6 +59,11 @@ class CannedQuery:
     columns: tuple[str, ...]
     text: str
     ranges: tuple[tuple[str, str], ...] = field(default=())
+    #: The kinds of fact the query answers from (``nhsfact:`` notations), whose
+    #: completeness register notes the tools print.
+    facts: tuple[str, ...] = field(default=())
+    #: The organisation kinds it answers about, when no ``type`` parameter says.
+    kinds: tuple[str, ...] = field(default=())
 
     def usage(self) -> str:
         parts = [f"{p.name}={p.type}" if p.required else f"[{p.name}={p.type}]" for p in self.params]
@@ -78,6 +85,8 @@ def parse_header(path: Path) -> CannedQuery:
     summary, columns = "", ()
     params: list[Param] = []
     ranges: list[tuple[str, str]] = []
+    facts: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.startswith("#"):
             break
@@ -89,6 +98,17 @@ def parse_header(path: Path) -> CannedQuery:
             summary = value
         elif key == "columns":
             columns = tuple(c.strip() for c in value.split(","))
+        elif key in ("facts", "kinds"):
+            found = tuple(v.strip() for v in value.split(",") if v.strip())
+            known = FACTS if key == "facts" else tuple(KIND_CLASS)
+            unknown = [v for v in found if v not in known]
+            if unknown:
+                raise DataError(f"#+ {key}: {', '.join(unknown)} not one of {', '.join(known)}",
+                                path=str(path), line=number)
+            if key == "facts":
+                facts = found
+            else:
+                kinds = found
         elif key == "range":
             first, _, second = value.partition(",")
             ranges.append((first.strip(), second.strip()))
@@ -103,7 +123,8 @@ def parse_header(path: Path) -> CannedQuery:
             params.append(Param(bits[0], bits[1], bits[2] == "required", bits[3]))
     if not summary or not columns:
         raise DataError("the header needs '#+ summary:' and '#+ columns:' lines", path=str(path), line=1)
-    return CannedQuery(path.stem, path, summary, tuple(params), columns, text, tuple(ranges))
+    return CannedQuery(path.stem, path, summary, tuple(params), columns, text, tuple(ranges),
+                       facts, kinds)
 
 
 def catalogue(folder: Path | None = None) -> dict[str, CannedQuery]:

@@ -59,7 +59,7 @@ NHS = Vocabulary(
     StatusRecord statusOf status AreaCoverage coveringOrganisation coveredArea lsoaCount
     lsoaTotal share
     Establishment Designation Renaming Merger Split BoundaryChange Abolition Clustering planned
-    hasSuccessor
+    hasSuccessor passedPartTo
     BoardPost nominatedBy partialListing
     Source file sha256 ConflictNote about
     """,
@@ -130,6 +130,15 @@ KIND_CLASS: dict[str, str] = {
     "cluster": NHS.ICBCluster,
     "lad": NHS.LocalAuthorityDistrict,
     "trust": NHS.NHSTrust,
+}
+
+
+#: How each kind is named in prose (messages, labels, notes).
+KIND_LABEL: dict[str, str] = {
+    "stp": "STP", "acs": "ACS", "ics": "ICS", "icb": "ICB", "icp": "ICP", "ccg": "CCG",
+    "sub-icb": "sub-ICB location", "sub-icb-reporting-entity": "sub-ICB reporting entity",
+    "region": "region", "commissioning-region": "commissioning region", "area-team": "area team",
+    "local-office": "local office", "cluster": "ICB cluster", "lad": "district", "trust": "trust",
 }
 
 

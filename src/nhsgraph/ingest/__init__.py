@@ -21,6 +21,8 @@ from nhsgraph.ingest import (
     board,
     boundary,
     ccg,
+    ccg_region,
+    completeness,
     coverage,
     icb,
     icp,
@@ -36,8 +38,8 @@ from nhsgraph.ingest.contract import Step, plan
 
 #: Every ingest step (in any order: :func:`~nhsgraph.ingest.contract.plan` orders them).
 STEPS: tuple[Step, ...] = tuple(m.STEP for m in (
-    sources, region, area, ccg, local_office, stp, mergers_2026, icb, icp, sub_icb, boundary,
-    coverage, board))
+    sources, region, area, ccg, ccg_region, local_office, stp, mergers_2026, icb, icp, sub_icb, boundary,
+    coverage, completeness, board))
 
 
 def ingest(data_dir: Path) -> GraphBuilder:

@@ -16,6 +16,7 @@ import re
 from nhsgraph.ingest.context import Context
 from nhsgraph.ingest.contract import Step
 from nhsgraph.ingest.products import SOURCES
+from nhsgraph.terms import KIND_LABEL
 
 
 def ingest(ctx: Context) -> None:
@@ -30,7 +31,8 @@ def ingest(ctx: Context) -> None:
         key = f"{row['from_org_kind']}-{row['from_ods']}+{row['to_org_kind']}-{row['to_ods']}+{slug}"
         b.add_event("BoundaryChange", day, original=[losing], resulting=[gaining],
                     sources=row["source_ids"].split(";"), key=key,
-                    label=f"{row['area']} moves from {row['from_ods']} to {row['to_ods']}",
+                    label=f"{row['area']} moves from {KIND_LABEL[row['from_org_kind']]} "
+                    f"{row['from_ods']} to {KIND_LABEL[row['to_org_kind']]} {row['to_ods']}",
                     comment=f"{row['flags']}: {row['note']}" if row["flags"] else None)
 
 

@@ -81,3 +81,20 @@ def plan(steps: Sequence[Step]) -> list[Step]:
         done.add(step.name)
         waiting.remove(step)
     return ordered
+
+
+def needed_by(steps: Sequence[Step], target: Step) -> list[Step]:
+    """The planned steps ``target`` needs, directly or not, and ``target`` itself, in order.
+
+    For running one step with what it depends on, and no more (a test of one step).
+    """
+    provider = {p: s for s in steps for p in s.provides}
+    wanted: set[str] = set()
+    todo = [target]
+    while todo:
+        step = todo.pop()
+        if step.name in wanted:
+            continue
+        wanted.add(step.name)
+        todo.extend(provider[p] for p in step.needs if p in provider)
+    return [s for s in plan(steps) if s.name in wanted]

@@ -48,13 +48,15 @@ from types import MappingProxyType
 
 
 from nhsgraph.errors import DataError
-from nhsgraph.ingest import lsoa
+from nhsgraph.ingest import ccg_region, lsoa
 from nhsgraph.ingest.context import Context
 from nhsgraph.ingest.contract import Product, Step
 from nhsgraph.ingest.mergers_2026 import WORKBOOK as MERGERS_WORKBOOK
-from nhsgraph.ingest.milestones import STP_FOOTPRINTS_2016
+from nhsgraph.ingest.milestones import STATUTORY_ICS, STP_FOOTPRINTS_2016
 from nhsgraph.ingest.products import (
     CCG_CODES,
+    CCG_REGIONS,
+    ICB_REGIONS,
     LSOA_ASSIGNMENTS,
     MERGERS_2026,
     ORGANISATIONS,
@@ -63,13 +65,13 @@ from nhsgraph.ingest.products import (
     STP_FOOTPRINTS,
     SUB_ICB_CODES,
 )
-from nhsgraph.temporal import Interval, day_before
+from nhsgraph.temporal import Interval, day_after, day_before
 
 CCG_CHD = "ons-chd-2024-07-e38"
 STP_WORKBOOK = "ods-stp-partner-mapping-2019-04"
 
 #: The organisation kinds with coverage, in the order they are written.
-KINDS = ("ccg", "stp", "sub-icb", "icb")
+KINDS = ("ccg", "stp", "sub-icb", "icb", "region")
 SHARE_PLACES = Decimal("0.0001")
 
 
@@ -277,7 +279,54 @@ def assignments(ctx: Context) -> list[lsoa.Assignment]:
     derived += lsoa.after_mergers_2026(by[("sub-icb", date(2024, 4, 1))],
                                        by[("icb", date(2024, 4, 1))], ctx.get(MERGERS_2026), bridge,
                                        (MERGERS_WORKBOOK,))
-    return sorted(read + derived, key=lambda a: (a.kind, a.as_at))
+    found = read + derived
+    found += region_assignments(found, ctx.get(CCG_REGIONS), ctx.get(ICB_REGIONS))
+    return sorted(found, key=lambda a: (a.kind, a.as_at))
+
+
+def region_assignments(found: list[lsoa.Assignment], ccg_regions, icb_regions
+                       ) -> list[lsoa.Assignment]:
+    """Regions by LSOA: each LSOA is in the region of its CCG (to 2022-06-30) or of its ICB
+    (from 2022-07-01) on the day. One assignment on every day either changes.
+
+    The regions are made of whole CCGs and ICBs, so an assignment is as complete
+    as the CCG or ICB assignment and the memberships it is made from: it is
+    inferred where either was inferred (the rules are stated in its ``rule``).
+    """
+    out: list[lsoa.Assignment] = []
+    for kind, regions, sources in (("ccg", ccg_regions, ccg_region.SNAPSHOT_SOURCES),
+                                   ("icb", icb_regions, ("ons-loc22-icb22-nhser22", MERGERS_WORKBOOK))):
+        bases = sorted((a for a in found if a.kind == kind), key=lambda a: a.as_at)
+        if not bases:
+            continue
+        days = {a.as_at for a in bases} | {span.start for runs in regions.values()
+                                           for span, _, _ in runs if span.start > bases[0].as_at}
+        days |= {day_after(span.end) for runs in regions.values() for span, _, _ in runs
+                 if span.end and day_after(span.end) > bases[0].as_at}
+        if kind == "ccg":
+            days = {d for d in days if d < STATUTORY_ICS}
+        for day in sorted(days):
+            base = [a for a in bases if a.as_at <= day][-1]
+            org: dict[str, str] = {}
+            inferred = False
+            for lsoa_code, code in base.org.items():
+                found_run = next(((r, i) for span, r, i in regions.get(code, ()) if span.contains(day)),
+                                 None)
+                if found_run is not None:
+                    org[lsoa_code] = found_run[0]
+                    inferred = inferred or found_run[1]
+            rules = [r.removeprefix("INFERRED: ") for r in (base.rule,) if r]
+            if inferred:
+                rules.append(f"the region of some {kind.upper()}s on the day is inferred (see their "
+                             "memberships)")
+            rule = None
+            if rules:
+                rule = (f"INFERRED: each LSOA is in the region of its {kind.upper()} on the day; "
+                        + "; ".join(rules))
+            out.append(replace(base, kind="region", as_at=day,
+                               sources=tuple(dict.fromkeys(base.sources + sources)),
+                               org=MappingProxyType(org), lookup=None, rule=rule))
+    return out
 
 
 def ingest(ctx: Context) -> None:
@@ -298,4 +347,5 @@ def ingest(ctx: Context) -> None:
 
 STEP = Step("coverage", ingest, provides=(LSOA_ASSIGNMENTS,),
             needs=(SOURCES, CCG_CODES, STP_CODES, SUB_ICB_CODES, STP_FOOTPRINTS, MERGERS_2026,
+                   CCG_REGIONS, ICB_REGIONS,
                    *(ORGANISATIONS[k] for k in (*KINDS, "lad"))))

@@ -42,7 +42,7 @@ from nhsgraph.ingest.context import Context
 from nhsgraph.ingest.contract import Step
 from nhsgraph.ingest.milestones import ICB_MERGERS_2026, STATUTORY_ICS
 from nhsgraph.ingest.mergers_2026 import WORKBOOK
-from nhsgraph.ingest.products import MERGERS_2026, ORGANISATIONS, SOURCES
+from nhsgraph.ingest.products import ICB_REGIONS, MERGERS_2026, ORGANISATIONS, SOURCES
 from nhsgraph.temporal import Interval, coalesce, day_before
 
 SUCC = "ods-succ-2026"
@@ -77,6 +77,7 @@ def ingest(ctx: Context) -> None:
         icbs.setdefault(row["ICB22CDH"], (row["ICB22CD"], row["ICB22NM"], row["NHSER22CDH"]))
 
     ends = _ends_2026(ctx)
+    regions: dict[str, tuple[tuple[Interval, str, bool], ...]] = {}
     for ods, (ons_2022, _name_2022, region) in sorted(icbs.items()):
         versions = sorted(icb_versions.get(ods, []), key=lambda v: (v.span, v.code, v.name))
         if not versions:
@@ -100,8 +101,10 @@ def ingest(ctx: Context) -> None:
                 b.add_name(org, name, kept.start, kept.end, sources=[CHD])
         b.add_membership(org, b.ref("region", region, why=f"region of ICB {ods}"), start,
                          end, sources=[LOOKUP_2022])
+        regions[ods] = ((Interval(start, end), region, False),)
     _statutory_systems(ctx, icbs, ends)
-    _icbs_2026(ctx, icbs)
+    regions.update(_icbs_2026(ctx, icbs))
+    ctx.put(ICB_REGIONS, regions)
     _clusters(ctx)
 
 
@@ -172,9 +175,12 @@ def _ics_name_by_rule(ctx: Context, code: str) -> tuple[str, list[str], str]:
             f"({icb_name}) with 'Integrated Care System' for 'Integrated Care Board'")
 
 
-def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
+def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]
+               ) -> dict[str, tuple[tuple[Interval, str, bool], ...]]:
+    """The ICBs of 2026-04-01 and the events that made them; returns their regions."""
     b = ctx.builder
     plan = ctx.get(MERGERS_2026)
+    regions: dict[str, tuple[tuple[Interval, str, bool], ...]] = {}
     curated = ctx.curated("icb-2026-successions.csv")
     stated = {(r["predecessor_ods"], r["successor_ods"]) for r in curated}
     official = {(s.predecessor, s.successor) for s in _succ_rows(ctx)}
@@ -198,6 +204,7 @@ def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
             raise row.error(f"the ODS change summary gives no region for {row['name']}")
         b.add_membership(org, b.ref("region", region, why=f"region of ICB {row['ods']}"), start, None,
                          sources=[WORKBOOK])
+        regions[row["ods"]] = ((Interval(start, None), region, False),)
         name, name_sources, comment = _ics_name_by_rule(ctx, row["ods"])
         ics = b.add_organisation("ics", row["ods"], name=name, start=start, sources=[*sources, WORKBOOK])
         b.add_name(ics, name, start, None, sources=[*sources, WORKBOOK], comment=comment)
@@ -228,6 +235,7 @@ def _icbs_2026(ctx: Context, icbs: dict[str, tuple[str, str, str]]) -> None:
                         sources=sorted({s for r in rows for s in r["source_ids"].split(";")}),
                         label=f"{kind.upper()} {succ} from "
                         f"{', '.join(r['predecessor_ods'] for r in rows)}", comment=comment)
+    return regions
 
 
 def _clusters(ctx: Context) -> None:
@@ -256,5 +264,6 @@ def _clusters(ctx: Context) -> None:
 
 
 STEP = Step("icb", ingest,
-            provides=(ORGANISATIONS["icb"], ORGANISATIONS["ics"], ORGANISATIONS["cluster"]),
+            provides=(ICB_REGIONS, ORGANISATIONS["icb"], ORGANISATIONS["ics"],
+                      ORGANISATIONS["cluster"]),
             needs=(SOURCES, MERGERS_2026))

@@ -353,11 +353,16 @@ def backcast_ccgs(first: Assignment, codes_2013: Mapping[str, str], chd: Mapping
     out = []
     for day in days:
         org = {lsoa: code for lsoa, code in first.org.items() if code in kept and starts[code] <= day}
-        rule = (f"INFERRED: back-cast from the {first.as_at:%B %Y} lookup for {first.as_at - day}"
-                f" before it ({day.isoformat()} to {day_before(first.as_at).isoformat()} at most): "
-                "the CCG's ONS code, and so its boundary, was unchanged from its first day")
+        rule = (f"INFERRED: back-cast from the {first.as_at:%B %Y} lookup: a CCG's LSOAs were "
+                "its own from its first day where its ONS code, and so its boundary, was the same then")
         if left_out:
-            rule += f"; LSOAs of {', '.join(left_out)} are not known before their codes began"
+            rule += (f"; the LSOAs of {len(left_out)} CCGs whose code changed ({', '.join(left_out)}) "
+                     f"are not known before {first.as_at}")
+        later = sorted(code for code in kept if starts[code] > CCGS_ESTABLISHED)
+        if later:
+            rule += ("; the LSOAs of " + ", ".join(f"{c} (formed {starts[c]})" for c in later)
+                     + " are not known before it was formed: no lookup divides them among its "
+                     "predecessors")
         out.append(replace(first, as_at=day, sources=first.sources + sources,
                            org=MappingProxyType(org), rule=rule))
     return out

@@ -16,6 +16,7 @@ from nhsgraph.ingest.contract import Product
 
 if TYPE_CHECKING:
     from nhsgraph.ingest.lsoa import Assignment
+    from nhsgraph.temporal import Interval
     from nhsgraph.ingest.mergers_2026 import Plan2026
 
 #: Every registered source is described and its checksum checked.
@@ -35,6 +36,13 @@ STP_FOOTPRINTS: Product[Mapping[str, str]] = Product("the 2016 STP footprints of
 #: Every LSOA assignment, read and derived (nhsgraph.ingest.lsoa), with ODS codes.
 LSOA_ASSIGNMENTS: Product[tuple[Assignment, ...]] = Product("the LSOA assignments")
 
+#: CCG (ODS) -> its (days, region ODS code, inferred?) runs, 2013-04-01 to 2022-06-30.
+CCG_REGIONS: Product[Mapping[str, tuple[tuple[Interval, str, bool], ...]]] = Product(
+    "the regions of the CCGs")
+#: ICB (ODS) -> its (days, region ODS code, inferred?) runs, from 2022-07-01.
+ICB_REGIONS: Product[Mapping[str, tuple[tuple[Interval, str, bool], ...]]] = Product(
+    "the regions of the ICBs")
+
 #: The April 2026 ICB mergers as ODS's change summary describes them.
 MERGERS_2026: Product[Plan2026] = Product("the April 2026 merger plan")
 
@@ -46,4 +54,4 @@ ORGANISATIONS: dict[str, Product[None]] = {
 }
 
 #: Products the build itself takes from the ingest step (not another step).
-BUILD_OUTPUTS: tuple[Product, ...] = (LSOA_ASSIGNMENTS,)
+BUILD_OUTPUTS: tuple[Product, ...] = ()
