@@ -61,6 +61,13 @@ FUNCTIONAL = frozenset(
         NHS.share,
         NHS.lsoaCount,
         NHS.lsoaTotal,
+        NHS.lsoa2011Count,
+        NHS.lsoa2021Count,
+        NHS.population,
+        NHS.irregularCorrespondence,
+        NHS.cellOrganisation,
+        NHS.coveredCell,
+        NHS.censusGeography,
         ORG.member,
         ORG.organization,
         NHS.nameOf,
@@ -383,18 +390,55 @@ class GraphBuilder:
                              f"{count} of {total} LSOAs is not a share in (0, 1]")
         lad = area.value.rsplit("/", 1)[-1]
         iri = f"{ID}coverage/{_slug(organisation)}/{lad}/{start.isoformat()}"
-        why = f"{_slug(organisation)} covers {lad}"
-        self._add(iri, RDF_TYPE, node(NHS.AreaCoverage))
-        self._add(iri, NHS.coveringOrganisation, organisation)
-        self._add(iri, NHS.coveredArea, area)
-        self._add(iri, NHS.lsoaCount, count, why=why)
-        self._add(iri, NHS.lsoaTotal, total, why=why)
-        self._add(iri, NHS.share, share, why=why)
+        return self._record(iri, NHS.AreaCoverage, (
+            (NHS.coveringOrganisation, organisation), (NHS.coveredArea, area), (NHS.lsoaCount, count),
+            (NHS.lsoaTotal, total), (NHS.share, share)), start, end, sources=sources, comment=comment,
+            why=f"{_slug(organisation)} covers {lad}")
+
+    def _record(self, iri: str, cls: str, values: Iterable[tuple[str, Value]], start: date,
+                end: date | None, *, sources: Iterable[str], comment: str | None, why: str) -> ox.NamedNode:
+        """A dated, sourced record of class ``cls`` with its property values."""
+        self._add(iri, RDF_TYPE, node(cls))
+        for predicate, value in values:
+            self._add(iri, predicate, value, why=why)
         if comment:
             self._add(iri, RDFS.comment, comment)
         self._dated(iri, start, end, why=why)
         self._cite(iri, sources)
         return node(iri)
+
+    def add_cell(self, cell: str, *, lsoa2011: int, lsoa2021: int, population: Decimal,
+                 irregular: bool, sources: Iterable[str]) -> ox.NamedNode:
+        """An LSOA cell (an nhs:LsoaCell): a piece of England no organisation boundary divides.
+
+        ``cell`` is its notation (``<LSOA 2011>-<LSOA 2021>`` of its lowest piece).
+        """
+        if lsoa2011 < 0 or lsoa2021 < 0 or population < 0:
+            raise BuildError(f"cell {cell}: {lsoa2011} LSOAs 2011, {lsoa2021} LSOAs 2021 and "
+                             f"population {population} do not make a cell")
+        iri = f"{ID}cell/{cell}"
+        self._add(iri, RDF_TYPE, node(NHS.LsoaCell))
+        self._add(iri, SKOS.notation, cell)
+        self._add(iri, NHS.lsoa2011Count, lsoa2011, why=f"cell {cell}")
+        self._add(iri, NHS.lsoa2021Count, lsoa2021, why=f"cell {cell}")
+        self._add(iri, NHS.population, population, why=f"cell {cell}")
+        self._add(iri, NHS.irregularCorrespondence, irregular, why=f"cell {cell}")
+        self._cite(iri, sources)
+        return node(iri)
+
+    def add_cell_coverage(self, organisation: ox.NamedNode, cell: ox.NamedNode, start: date,
+                          end: date | None, *, geography: int, sources: Iterable[str],
+                          comment: str | None = None) -> ox.NamedNode:
+        """``cell`` lay in ``organisation`` between the dates (an nhs:CellCoverage), by the
+        LSOA assignments of one census ``geography`` (2011 or 2021)."""
+        if geography not in (2011, 2021):
+            raise BuildError(f"cell coverage of {cell.value}: census geography {geography} "
+                             "is not 2011 or 2021")
+        name = cell.value.rsplit("/", 1)[-1]
+        iri = f"{ID}cell-coverage/{_slug(organisation)}/{name}/{start.isoformat()}"
+        return self._record(iri, NHS.CellCoverage, (
+            (NHS.cellOrganisation, organisation), (NHS.coveredCell, cell), (NHS.censusGeography, geography)),
+            start, end, sources=sources, comment=comment, why=f"{_slug(organisation)} covers cell {name}")
 
     def add_event(
         self,

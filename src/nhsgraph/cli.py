@@ -307,10 +307,13 @@ def lineage(code: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=format_choice, default="csv", show_default=True,
               help="csv (default, for analysts), tsv, json or table.")
 def crosswalk(from_type: str, from_date: str, to_type: str, to_date: str, fmt: str) -> None:
-    """Map every organisation of one kind on one date to its successors of another kind on another date.
+    """Map every organisation of one kind on one date to the organisations of another kind on another date.
 
-    Each row gives the share of the 'from' organisation's area that the 'to'
-    organisation covers, and how the share was worked out (method).
+    Each row gives the share of the 'from' organisation's LSOAs (share) and of
+    its mid-2020 population (population_share) that lay in the 'to'
+    organisation, and how exact that is (method). Kinds: ccg, stp, sub-icb,
+    icb, region. A part whose 'to' organisation is not known has a row with
+    no 'to' code; the notes on stderr say what is derived or unknown.
 
     \b
     Example:
@@ -320,11 +323,21 @@ def crosswalk(from_type: str, from_date: str, to_type: str, to_date: str, fmt: s
     from nhsgraph import store as embedded
     from nhsgraph.results import Cell, Result
 
-    rows = history.crosswalk(embedded.open_store(), from_type, from_date, to_type, to_date)
+    store = embedded.open_store()
+    rows = history.crosswalk(store, from_type, from_date, to_type, to_date)
     table = Result(history.CrosswalkRow.COLUMNS, tuple(
         tuple(Cell("literal", getattr(r, c)) if getattr(r, c) != "" else None for c in history.CrosswalkRow.COLUMNS)
         for r in rows))
     _emit(results.format_result(table, fmt))
+    from nhsgraph import queries, register
+
+    canned = queries.get("cells-at")
+    seen: list[str] = []
+    for kind, day in ((from_type, from_date), (to_type, to_date)):
+        bound = queries.bind(canned, {"type": kind, "date": day})
+        seen += [line for line in register.notes(store, canned, bound) if line not in seen]
+    for line in seen:
+        _note(f"note: {line}")
 
 
 @cli.command(epilog=EPILOG)

@@ -3,16 +3,10 @@
 Each function takes an Oxigraph store (the embedded graph) and returns plain
 Python data; the CLI formats it. Nothing here prints or exits.
 
-Crosswalk shares. The graph records, for every organisation and district,
-the share of the district's LSOAs the organisation covered (``nhs:share``).
-The share of organisation F (on day D1) that lies in organisation T (on day
-D2) is computed district by district: where either side covers the whole
-district the overlap is exact (the other side's share); where both cover
-only part of it the overlap is *estimated* as the product of the two shares
-(the data do not say which LSOAs). The ``method`` column says which applied.
-Where D2 has no coverage data (the ICBs created in 2026), the successor is
-found through the succession events, with share 1 for a whole merger and no
-share for a split.
+Crosswalk shares come from the LSOA cells of the graph (see :func:`crosswalk`
+and :mod:`nhsgraph.ingest.cells`): for each 'from' organisation, the part of
+its LSOAs, and of its mid-2020 population, that lay in each 'to'
+organisation, with a ``method`` column saying how exact that is.
 """
 
 from __future__ import annotations
@@ -84,6 +78,17 @@ def lineage_mermaid(result: Result) -> str:
 
 # -- crosswalk ----------------------------------------------------------------------------
 
+#: The kinds with LSOA cell coverage (nhsgraph.ingest.cells), which a crosswalk can map.
+CROSSWALK_KINDS = ("ccg", "stp", "sub-icb", "icb", "region")
+_PLACES = Decimal("0.0001")
+EXACT = "LSOA cells (exact)"
+ACROSS = "LSOA cells across the 2011 and 2021 census geographies (merged or redrawn LSOAs left out)"
+UNKNOWN_TO = "not known: no LSOA coverage of the 'to' kind on the date for this part (see the notes)"
+UNKNOWN_FROM = "not known: no LSOA coverage of this organisation on the date (see the notes)"
+ONLY_IRREGULAR = ("not known: every LSOA of this organisation was merged or redrawn between the "
+                  "2011 and 2021 census geographies")
+
+
 @dataclass(frozen=True)
 class CrosswalkRow:
     from_code: str
@@ -91,135 +96,96 @@ class CrosswalkRow:
     to_code: str
     to_name: str
     share: str
+    population_share: str
     method: str
 
-    COLUMNS = ("from_code", "from_name", "to_code", "to_name", "share", "method")
+    COLUMNS = ("from_code", "from_name", "to_code", "to_name", "share", "population_share", "method")
 
 
-_COVERAGE = """
-PREFIX nhs: <https://w3id.org/nhsgraph/def#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-SELECT ?code ?lad ?share ?total WHERE {
-  ?org nhs:kind ?_kind ; skos:notation ?code .
-  ?cov nhs:coveringOrganisation ?org ; nhs:coveredArea ?lad ; nhs:share ?share ;
-       nhs:lsoaTotal ?total ; nhs:startDate ?s .
-  OPTIONAL { ?cov nhs:endDate ?e }
-  FILTER(?s <= ?_date && COALESCE(?e, "9999-12-31"^^xsd:date) >= ?_date)
-}
-"""
-
-_SUCCESSORS = """
-PREFIX nhs: <https://w3id.org/nhsgraph/def#>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-SELECT DISTINCT ?from ?to WHERE {
-  ?f nhs:kind ?_fromKind ; skos:notation ?from ; nhs:hasSuccessor* ?x .
-  {
-    ?x nhs:kind ?_toKind .
-    BIND(?x AS ?t)
-  } UNION {
-    # A successor of another kind (a sub-ICB location) lifted to the body it belonged to.
-    ?m org:member ?x ; org:organization ?t ; nhs:startDate ?ms .
-    ?t nhs:kind ?_toKind .
-    OPTIONAL { ?m nhs:endDate ?me }
-  }
-  FILTER(COALESCE(?ms, ?_toDate) <= ?_toDate && COALESCE(?me, "9999-12-31"^^xsd:date) >= ?_toDate)
-  ?t skos:notation ?to .
-}
-"""
-
-
-def _coverage(store: ox.Store, kind: ox.NamedNode, day: ox.Literal) -> dict[str, dict[str, tuple[Decimal, int]]]:
-    out: dict[str, dict[str, tuple[Decimal, int]]] = defaultdict(dict)
-    text = queries.with_values(_COVERAGE, {"_kind": kind, "_date": day})
-    for row in store.query(text):
-        out[row["code"].value][row["lad"].value] = (Decimal(row["share"].value), int(row["total"].value))
-    return out
+def _cells(store: ox.Store, kind: str, day: str, what: tuple[str, str]) -> dict[str, dict[str, str]]:
+    canned = queries.get("cells-at")
+    bound = {"_type": queries.parse_param("type", kind, name=what[0]),
+             "_date": queries.parse_param("date", day, name=what[1])}
+    return {r["cell"]: r for r in engine.run_oxigraph(store, canned.text, bound).records()}
 
 
 def crosswalk(store: ox.Store, from_type: str, from_date: str, to_type: str, to_date: str) -> list[CrosswalkRow]:
-    """Every organisation of ``from_type`` on ``from_date`` mapped to its successors of
-    ``to_type`` on ``to_date``, with the share of its area each took."""
-    bound = {
-        "_from_type": queries.parse_param("type", from_type, name="--from-type"),
-        "_from_date": queries.parse_param("date", from_date, name="--from-date"),
-        "_to_type": queries.parse_param("type", to_type, name="--to-type"),
-        "_to_date": queries.parse_param("date", to_date, name="--to-date"),
-    }
+    """Every organisation of ``from_type`` on ``from_date`` mapped to the organisations of
+    ``to_type`` on ``to_date`` its area lay in, with the share of its area in each.
+
+    Shares come from the LSOA cells (:mod:`nhsgraph.ingest.cells`): ``share``
+    is the part of the organisation's LSOAs (counted in the census geography
+    of its own date's lookup) that lay in the 'to' organisation, and
+    ``population_share`` the part of its mid-2020 population. Both are exact
+    counts when the two dates' lookups are of one census geography. Across
+    the 2011 and 2021 geographies, cells whose LSOAs were merged or redrawn are
+    left out (their two placements describe different ground) and the shares
+    are of the rest. A part whose 'to' organisation is not known on the date
+    gets a row with no 'to' code, so an organisation's shares add up to 1.
+    Shares are rounded half-even to 4 decimal places.
+
+    Raises:
+        ParameterError: a type has no LSOA coverage, a date is not a date, or no
+            organisation of a type existed on its date.
+    """
+    for value, flag in ((from_type, "--from-type"), (to_type, "--to-type")):
+        queries.parse_param("type", value, name=flag)
+        if value.strip().lower() not in CROSSWALK_KINDS:
+            raise ParameterError(f"{flag}: {value} areas are not recorded LSOA by LSOA, so they cannot "
+                                 "be mapped", hint=f"crosswalk maps {', '.join(CROSSWALK_KINDS)}")
+    for value, flag in ((from_date, "--from-date"), (to_date, "--to-date")):
+        queries.parse_param("date", value, name=flag)
     before = {r["code"]: r for r in run(store, "organisations-at", date=from_date, type=from_type).records()}
     after = {r["code"]: r for r in run(store, "organisations-at", date=to_date, type=to_type).records()}
     if not before:
         raise ParameterError(f"no organisation of type {from_type} existed on {from_date}")
     if not after:
         raise ParameterError(f"no organisation of type {to_type} existed on {to_date}")
-    cov1 = _coverage(store, bound["_from_type"], bound["_from_date"])
-    cov2 = _coverage(store, bound["_to_type"], bound["_to_date"])
-    succ: dict[str, set[str]] = defaultdict(set)
-    text = queries.with_values(_SUCCESSORS, {"_fromKind": bound["_from_type"], "_toKind": bound["_to_type"],
-                                             "_toDate": bound["_to_date"]})
-    for row in store.query(text):
-        if row["to"].value in after:
-            succ[row["from"].value].add(row["to"].value)
+    first = _cells(store, from_type, from_date, ("--from-type", "--from-date"))
+    second = _cells(store, to_type, to_date, ("--to-type", "--to-date"))
+    by_org: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for cell in first.values():
+        by_org[cell["code"]].append(cell)
     rows: list[CrosswalkRow] = []
     for code in sorted(before):
-        targets = sorted(succ.get(code, set()))
-        if not targets:
-            rows.append(CrosswalkRow(code, before[code]["name"], "", "", "", "no successor in the data"))
+        name = before[code]["name"]
+        cells = by_org.get(code, [])
+        if not cells:
+            rows.append(CrosswalkRow(code, name, "", "", "", "", UNKNOWN_FROM))
             continue
-        shares, exact = _apportion(cov1.get(code, {}), {t: cov2.get(t, {}) for t in targets})
-        for t_code in targets:
-            share = shares.get(t_code)
-            if share is not None:
-                method = "district coverage (exact)" if exact else \
-                    "district coverage (estimated within divided districts)"
-            elif len(targets) == 1:
-                share, method = Decimal(1), "succession (the only successor)"
-            else:
-                method = "succession (divided; share unknown)"
-            if t_code == code and share == 1:
+        parts: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+        across = False
+        for cell in cells:
+            there = second.get(cell["cell"])
+            if there is not None and there["geography"] != cell["geography"]:
+                across = True
+                if cell["irregular"] == "true":
+                    continue
+            weight = cell["lsoa2011"] if cell["geography"] == "2011" else cell["lsoa2021"]
+            part = parts[there["code"] if there else ""]
+            part[0] += Decimal(weight)
+            part[1] += Decimal(cell["population"])
+        lsoas = sum(p[0] for p in parts.values())
+        people = sum(p[1] for p in parts.values())
+        if not parts or lsoas == 0:
+            rows.append(CrosswalkRow(code, name, "", "", "", "", ONLY_IRREGULAR))
+            continue
+        for to_code in sorted(parts, key=lambda c: (c == "", c)):
+            count, pop = parts[to_code]
+            share, pop_share = _rounded(count / lsoas), _rounded(pop / people) if people else ""
+            if not to_code:
+                method = UNKNOWN_TO
+            elif to_code == code and count == lsoas:
                 method = "same organisation"
-            text_share = "" if share is None else str(
-                share.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN).normalize())
-            rows.append(CrosswalkRow(code, before[code]["name"], t_code, after[t_code]["name"],
-                                     text_share, method))
+            else:
+                method = ACROSS if across else EXACT
+            to_name = after[to_code]["name"] if to_code in after else ""
+            rows.append(CrosswalkRow(code, name, to_code, to_name, share, pop_share, method))
     return rows
 
 
-def _apportion(f_cov: dict[str, tuple[Decimal, int]],
-               targets: dict[str, dict[str, tuple[Decimal, int]]]) -> tuple[dict[str, Decimal], bool]:
-    """Divide F's area among its successors, district by district.
-
-    In each district F covered: if F covered all of it, each successor gets
-    its own part; if one successor covers the district whole, or is the only
-    successor there, it gets all of F's part; otherwise F's part is divided
-    in proportion to the successors' shares (an estimate: the data do not say
-    which LSOAs). Returns the shares of F's total and whether all were exact.
-    Successors without coverage data get no share.
-    """
-    covered = {t: cov for t, cov in targets.items() if cov}
-    f_total = sum(share * total for share, total in f_cov.values())
-    if not f_cov or not covered or f_total <= 0:
-        return {}, True
-    parts: dict[str, Decimal] = defaultdict(Decimal)
-    exact = True
-    for lad, (f_share, total) in f_cov.items():
-        there = {t: cov[lad][0] for t, cov in covered.items() if lad in cov}
-        if not there:
-            continue
-        if f_share == 1:
-            for t, t_share in there.items():
-                parts[t] += t_share * total
-        elif len(there) == 1 or any(v == 1 for v in there.values()):
-            winner = next((t for t, v in there.items() if v == 1), next(iter(there)))
-            parts[winner] += f_share * total
-        else:
-            exact = False
-            weight = sum(there.values())
-            for t, t_share in there.items():
-                parts[t] += f_share * total * t_share / weight
-    return {t: part / f_total for t, part in parts.items()}, exact
+def _rounded(value: Decimal) -> str:
+    return str(value.quantize(_PLACES, rounding=ROUND_HALF_EVEN).normalize())
 
 
 # -- diff ---------------------------------------------------------------------------------

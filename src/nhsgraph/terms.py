@@ -58,6 +58,8 @@ NHS = Vocabulary(
     TemporalRecord NameRecord nameOf CodeRecord codeOf codeScheme CodeScheme ODS ONS
     StatusRecord statusOf status AreaCoverage coveringOrganisation coveredArea lsoaCount
     lsoaTotal share
+    LsoaCell lsoa2011Count lsoa2021Count population irregularCorrespondence CellCoverage
+    cellOrganisation coveredCell censusGeography
     Establishment Designation Renaming Merger Split BoundaryChange Abolition Clustering planned
     hasSuccessor passedPartTo
     BoardPost nominatedBy partialListing

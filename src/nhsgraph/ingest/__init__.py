@@ -22,6 +22,7 @@ from nhsgraph.ingest import (
     boundary,
     ccg,
     ccg_region,
+    cells,
     completeness,
     coverage,
     icb,
@@ -39,7 +40,7 @@ from nhsgraph.ingest.contract import Step, plan
 #: Every ingest step (in any order: :func:`~nhsgraph.ingest.contract.plan` orders them).
 STEPS: tuple[Step, ...] = tuple(m.STEP for m in (
     sources, region, area, ccg, ccg_region, local_office, stp, mergers_2026, icb, icp, sub_icb, boundary,
-    coverage, completeness, board))
+    coverage, cells, completeness, board))
 
 
 def ingest(data_dir: Path) -> GraphBuilder:
