@@ -345,7 +345,8 @@ def test_a_password_in_the_url_is_not_printed(server, no_credentials, cli, comma
 
 
 def test_a_local_service_call_to_a_failing_endpoint_is_exit_2(server, cli, monkeypatch):
-    """Oxigraph follows SERVICE over HTTP even for the embedded graph; a failure is still exit 2.
+    """With --allow-service, Oxigraph follows SERVICE over HTTP even for the embedded graph;
+    a failure is still exit 2 (without the flag the query is refused: tests/test_no_request.py).
 
     It was exit 3: Oxigraph evaluates lazily, and the OSError came while the rows were read,
     outside the try in engine.run_oxigraph (fixed in 882450b).
@@ -357,7 +358,7 @@ def test_a_local_service_call_to_a_failing_endpoint_is_exit_2(server, cli, monke
     out, err = _Terminal(), _Terminal()
     monkeypatch.setattr("sys.stdout", out)
     monkeypatch.setattr("sys.stderr", err)
-    code = run(["sparql", "-"])
+    code = run(["sparql", "-", "--allow-service"])
     result = Run(code, out.getvalue(), err.getvalue(), 0.0)
     assert result.code == 2, result.err
     assert "500" in result.err

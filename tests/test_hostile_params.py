@@ -392,6 +392,10 @@ BYPASSES = {
     "middle-dot-prefix": "PREFIX a\u00b7b: <http://ex/>\n",
     "combining-mark-prefix": "PREFIX e\u0301: <http://ex/>\n",
     "byte-order-mark": "\ufeff",
+    # SPARQL ends a comment at CR too; stdin keeps the CR (issue 12, class 4).
+    "cr-ends-comment": "#\r",
+    "cr-after-a-comment": "PREFIX ex: <http://ex/> # looks like one line\r",
+    "codepoint-escaped-keyword": "# then an escaped letter\n\\u0020",
 }
 def _update_cases():
     for header_id, header in HEADERS.items():

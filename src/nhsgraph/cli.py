@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,25 @@ def _note(text: str) -> None:
     click.echo(_printable(text), err=True)
 
 
+_STARTED = [time.monotonic()]
+
+
+def _deadline(timeout: float) -> float:
+    """The moment ``--timeout`` runs out, counted from the command's start."""
+    return _STARTED[0] + timeout
+
+
+def _left(timeout: float) -> float:
+    """The seconds of ``--timeout`` still left (raises once it has run out)."""
+    left = _deadline(timeout) - time.monotonic()
+    if left <= 0:
+        from nhsgraph.errors import QueryError
+
+        raise QueryError(f"the command did not finish within {timeout:g} s and was stopped",
+                         hint="narrow the query, or raise --timeout")
+    return left
+
+
 def _params(values: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values:
@@ -69,6 +89,7 @@ def cli() -> None:
     Example:
       nhsgraph query organisations-at --param date=2022-07-01 --param type=icb
     """
+    _STARTED[0] = time.monotonic()
 
 
 @cli.command(epilog=EPILOG)
@@ -125,8 +146,10 @@ def export(fmt: str, output: Path | None) -> None:
               help="Validate FILES together with the embedded history, so they can refer to real organisations.")
 @click.option("--rules", "rule_sets", multiple=True, type=click.Path(path_type=Path),
               help="An extra shapes file to apply (for example shapes/optional/*.ttl).")
+@click.option("--allow-service", is_flag=True,
+              help="Allow SERVICE clauses in the SPARQL of --rules shapes (refused by default).")
 def validate(files: tuple[Path, ...], fmt: str, strict: bool, with_history: bool,
-             rule_sets: tuple[Path, ...]) -> None:
+             rule_sets: tuple[Path, ...], allow_service: bool) -> None:
     """Check the embedded graph, or your own RDF files, against the SHACL shapes.
 
     With no FILES, validates the embedded history. Files are validated
@@ -143,28 +166,31 @@ def validate(files: tuple[Path, ...], fmt: str, strict: bool, with_history: bool
         if not extra.is_file():
             raise InputError(f"--rules {extra}: file not found")
     if files:
-        report = validator.validate_files(list(files), with_history=with_history, rule_sets=list(rule_sets))
+        report = validator.validate_files(list(files), with_history=with_history, rule_sets=list(rule_sets),
+                                          allow_service=allow_service)
     else:
-        report = validator.validate_embedded(rule_sets=list(rule_sets))
+        report = validator.validate_embedded(rule_sets=list(rule_sets), allow_service=allow_service)
     _emit(validator.format_report(report, fmt, strict=strict))
     if not report.conforms(strict=strict):
         raise SystemExit(EXIT_FOUND)
 
 
 def _run_sparql(text: str, bindings: dict[str, Any], endpoint: str | None, timeout: float,
-                allow_update: bool, store: Any = None, graph: str | None = None) -> Any:
+                allow_update: bool, store: Any = None, graph: str | None = None,
+                allow_service: bool = False) -> Any:
     from nhsgraph import engine
 
     if endpoint:
         return engine.run_remote(endpoint, text, bindings, timeout=timeout, allow_update=allow_update,
-                                 graph=graph)
+                                 allow_service=allow_service, graph=graph)
     if graph:
         raise InputError("--graph applies to --endpoint only: the embedded graph has one graph")
     if allow_update:
         raise InputError("--allow-update needs --endpoint: the embedded graph is read-only")
     from nhsgraph import store as embedded
 
-    return engine.run_oxigraph(store or embedded.open_store(), text, bindings, timeout=timeout)
+    return engine.run_oxigraph(store or embedded.open_store(), text, bindings, timeout=timeout,
+                               allow_service=allow_service)
 
 
 def _list_queries() -> None:
@@ -189,6 +215,9 @@ graph_option = click.option(
     "--graph", "graph", metavar="IRI",
     help="With --endpoint: query only this named graph (sent as default-graph-uri), e.g. the "
     "graph `nhsgraph push` loaded.")
+allow_service_option = click.option(
+    "--allow-service", is_flag=True,
+    help="Allow SPARQL SERVICE clauses, which make the engine fetch from other servers (refused by default).")
 timeout_option = click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0,
                               show_default=True,
                               help="Seconds a query may run (locally or on an endpoint) before it is stopped.")
@@ -203,8 +232,9 @@ timeout_option = click.option("--timeout", type=click.FloatRange(0.1, 3600), def
 @endpoint_option
 @graph_option
 @timeout_option
+@allow_service_option
 def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, endpoint: str | None,
-          graph: str | None, timeout: float) -> None:
+          graph: str | None, timeout: float, allow_service: bool) -> None:
     """Run a canned query by NAME.
 
     \b
@@ -225,7 +255,7 @@ def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, endpo
     # The embedded graph checks parameters (codes, areas) even for a remote run.
     store = embedded.open_store()
     bindings = queries.bind(canned, _params(param), store)
-    result = _run_sparql(canned.text, bindings, endpoint, timeout, False, store, graph)
+    result = _run_sparql(canned.text, bindings, endpoint, timeout, False, store, graph, allow_service)
     _emit(results.format_result(result, fmt))
     from nhsgraph import register
 
@@ -241,8 +271,9 @@ def query(name: str | None, param: tuple[str, ...], fmt: str, list_: bool, endpo
 @endpoint_option
 @graph_option
 @timeout_option
+@allow_service_option
 def sparql(query_file: str, fmt: str, allow_update: bool, endpoint: str | None, graph: str | None,
-           timeout: float) -> None:
+           timeout: float, allow_service: bool) -> None:
     """Run your own SPARQL SELECT query from a file, or from stdin with -.
 
     \b
@@ -265,10 +296,15 @@ def sparql(query_file: str, fmt: str, allow_update: bool, endpoint: str | None, 
         where = query_file
     if not text.strip():
         raise InputError(f"{where}: the query is empty")
+    from nhsgraph import sparql as reader
     from nhsgraph.errors import QueryError
 
+    # The parse decides (read-only, SERVICE, syntax with line and column) before anything runs.
+    reader.check(text, where=where, allow_update=allow_update, allow_service=allow_service,
+                 deadline=_deadline(timeout))
     try:
-        result = _run_sparql(text, {}, endpoint, timeout, allow_update, graph=graph)
+        result = _run_sparql(text, {}, endpoint, _left(timeout), allow_update, graph=graph,
+                             allow_service=allow_service)
     except QueryError as exc:
         raise QueryError(f"{where}: {exc.message}", hint=exc.hint) from None
     _emit(results.format_result(result, fmt))

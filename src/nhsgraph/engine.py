@@ -28,7 +28,8 @@ import pyoxigraph as ox
 
 from nhsgraph import __version__
 from nhsgraph.errors import EndpointError, QueryError
-from nhsgraph.queries import is_update, with_values
+from nhsgraph import sparql
+from nhsgraph.queries import with_values
 from nhsgraph.results import Cell, Result, cell, from_sparql_json
 
 USER_AGENT = f"nhsgraph/{__version__} (+https://w3id.org/nhsgraph)"
@@ -129,13 +130,26 @@ def in_child(work: Callable[[], T], timeout: float, what: str) -> T:
     return answer[1]
 
 
-def _refuse_update(text: str, allow_update: bool) -> None:
-    if is_update(text) and not allow_update:
-        raise QueryError(
+def _guard(text: str, *, allow_update: bool, allow_service: bool, full: bool,
+           deadline: float | None = None) -> None:
+    """Refuse an update or a SERVICE call the caller did not allow, from the parse.
+
+    ``full`` parses every text (for an endpoint, which would run an update). Without
+    it, only a text that may hold SERVICE is parsed: the local engines only
+    answer queries (an update fails to parse there), so the parse is needed
+    for SERVICE alone, and the canned queries skip its cost.
+    """
+    if full or sparql.mentions_service(text):
+        sparql.check(text, allow_update=allow_update, allow_service=allow_service, deadline=deadline)
+
+
+def _explain_syntax_error(text: str, exc: SyntaxError) -> QueryError:
+    if sparql.is_update(text):
+        return QueryError(
             "this is not a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE): an Update, or not "
             "SPARQL at all; query and sparql only read",
-            hint="use `nhsgraph push` to load a graph, or pass --allow-update with --endpoint if you mean it",
-        )
+            hint="use `nhsgraph push` to load a graph, or pass --allow-update with --endpoint if you mean it")
+    return QueryError(f"the query does not parse: {exc}")
 
 
 def _ox_cell(term: ox.Term | None) -> Cell | None:
@@ -152,13 +166,17 @@ def _ox_cell(term: ox.Term | None) -> Cell | None:
 
 def run_oxigraph(
     store: ox.Store, text: str, bindings: dict[str, ox.Term] | None = None, *,
-    allow_update: bool = False, timeout: float | None = None,
+    allow_update: bool = False, allow_service: bool = False, timeout: float | None = None,
 ) -> Result:
-    """Run a SELECT on the embedded store; with ``timeout``, in a child killed at the deadline."""
-    _refuse_update(text, allow_update)
+    """Run a SELECT on the embedded store; with ``timeout``, in a child killed at the deadline.
+
+    A SERVICE call is refused unless ``allow_service`` (Oxigraph would follow it over HTTP).
+    """
     # Oxigraph substitutes only projected variables (SEP-0007), so the checked
     # terms are bound through a VALUES block instead.
     bound = with_values(text, bindings or {})
+    deadline = None if timeout is None else time.monotonic() + timeout
+    _guard(bound, allow_update=allow_update, allow_service=allow_service, full=False, deadline=deadline)
 
     def evaluate() -> Result:
         try:
@@ -169,12 +187,14 @@ def run_oxigraph(
             # Oxigraph evaluates lazily: reading the rows can fail too (a SERVICE call).
             rows = tuple(tuple(_ox_cell(solution[c]) for c in columns) for solution in answer)
         except SyntaxError as exc:
-            raise QueryError(f"the query does not parse: {exc}") from None
+            raise _explain_syntax_error(bound, exc) from None
         except (OSError, RuntimeError, ValueError) as exc:
             raise QueryError(f"the query failed: {exc}") from None
         return Result(columns, rows)
 
-    return evaluate() if timeout is None else in_child(evaluate, timeout, "the query")
+    if deadline is None:
+        return evaluate()
+    return in_child(evaluate, max(0.05, deadline - time.monotonic()), "the query")
 
 
 def run_rdflib(graph: Any, text: str, bindings: dict[str, ox.Term] | None = None) -> Result:
@@ -186,8 +206,9 @@ def run_rdflib(graph: Any, text: str, bindings: dict[str, ox.Term] | None = None
     """
     import rdflib
 
-    _refuse_update(text, False)
-    answer = graph.query(with_values(text, bindings or {}))
+    bound = with_values(text, bindings or {})
+    _guard(bound, allow_update=False, allow_service=False, full=False)
+    answer = graph.query(bound)
     columns = tuple(str(v) for v in answer.vars)
     rows = []
     for row in answer:
@@ -224,7 +245,8 @@ def redact(message: str) -> str:
 
 def run_remote(
     endpoint: str, text: str, bindings: dict[str, ox.Term] | None = None, *,
-    timeout: float = DEFAULT_TIMEOUT, allow_update: bool = False, graph: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT, allow_update: bool = False, allow_service: bool = False,
+    graph: str | None = None,
 ) -> Result:
     """Run a SELECT on a SPARQL 1.1 endpoint through SPARQLWrapper.
 
@@ -233,7 +255,8 @@ def run_remote(
             credentials, fails, or answers with something other than SPARQL
             results JSON. The message never contains the credentials.
     """
-    _refuse_update(text, allow_update)
+    _guard(with_values(text, bindings or {}), allow_update=allow_update, allow_service=allow_service,
+           full=True, deadline=time.monotonic() + timeout)
     check_endpoint(endpoint)
     return with_deadline(lambda: _remote(endpoint, text, bindings, timeout, graph, allow_update),
                          timeout + 1,

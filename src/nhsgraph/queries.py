@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from nhsgraph import resources
 from nhsgraph.errors import DataError, ParameterError, QueryError, shown
+from nhsgraph.sparql import is_update  # noqa: F401 - the parse decides, for every caller
 from nhsgraph.temporal import check_range, parse_date
 from nhsgraph.terms import KIND, KIND_CLASS, XSD
 
@@ -277,10 +278,6 @@ def parse_param(kind: str, value: str, *, name: str, store: ox.Store | None = No
 
 # -- running ------------------------------------------------------------------------------
 
-_PROLOGUE = re.compile(r"^\s*(BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)", re.IGNORECASE)
-_QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-
-
 def strip_comments(text: str) -> str:
     """The query text without comments (a ``#`` outside IRIs and strings)."""
     out, i, n = [], 0, len(text)
@@ -302,32 +299,13 @@ def strip_comments(text: str) -> str:
             else:
                 out.append(text[i : j + 1])
                 i = j + 1
-        elif ch == "#":
-            j = text.find("\n", i)
-            i = n if j == -1 else j
+        elif ch == "#":  # a comment ends at a line feed or a carriage return
+            ends = [k for k in (text.find("\n", i), text.find("\r", i)) if k != -1]
+            i = min(ends) if ends else n
         else:
             out.append(ch)
             i += 1
     return "".join(out)
-
-
-def is_update(text: str) -> bool:
-    """True unless the text is a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE).
-
-    An allow-list: after a leading byte-order mark, comments and the prologue
-    (BASE and PREFIX declarations, whatever characters the prefix name uses),
-    the first keyword must be a query form. Anything else (an Update, or text
-    that is not SPARQL) counts as an update and is refused unless
-    ``--allow-update`` is given; only ``push`` writes.
-    """
-    body = strip_comments(text.lstrip("\ufeff"))
-    while True:
-        match = _PROLOGUE.match(body)
-        if not match:
-            break
-        body = body[match.end():]
-    first = re.match(r"\s*([A-Za-z]+)", body)
-    return not (first and first[1].upper() in _QUERY_FORMS)
 
 
 def with_values(text: str, bindings: dict[str, ox.Term]) -> str:

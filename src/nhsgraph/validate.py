@@ -155,15 +155,46 @@ def _term_converter() -> Any:
     return convert
 
 
-def shapes_graph(extra: list[Path] | None = None) -> Any:
-    """The shapes of ``shapes/*.ttl``, plus any extra rule sets (``--rules``)."""
+#: The SHACL and SHACL-AF properties whose value is SPARQL text an engine runs.
+SPARQL_TEXT = tuple(SH + name for name in ("select", "ask", "construct", "update"))
+
+
+def check_shapes_sparql(triples: list[ox.Triple], path: Path, *, allow_service: bool = False) -> int:
+    """Parse every SPARQL text of a shapes file (constraints, targets, rules, validators)
+    and refuse an update or a SERVICE call, as for a query; returns how many were read.
+
+    Raises:
+        QueryError: a text is not SPARQL, is an update, or calls SERVICE without
+            ``allow_service``; the message names the file, the node and the property.
+    """
+    from nhsgraph import sparql
+
+    count = 0
+    for t in triples:
+        if t.predicate.value in SPARQL_TEXT:
+            count += 1
+            node = f"<{t.subject.value}>" if isinstance(t.subject, ox.NamedNode) else "a blank node"
+            where = f"{path}: {node} sh:{t.predicate.value[len(SH):]}"
+            if not isinstance(t.object, ox.Literal):
+                raise InputError(f"{where} is not a literal holding SPARQL text")
+            sparql.check(t.object.value, where=where, allow_service=allow_service)
+    return count
+
+
+def shapes_graph(extra: list[Path] | None = None, *, allow_service: bool = False) -> Any:
+    """The shapes of ``shapes/*.ttl``, plus any extra rule sets (``--rules``), whose SPARQL
+    texts are checked first (:func:`check_shapes_sparql`)."""
     import rdflib
 
     graph = rdflib.Graph()
     convert = _term_converter()
     folder = resources.folder("shapes")
-    for path in sorted(folder.glob("*.ttl")) + list(extra or []):
-        for t in parse_file(Path(path), ox.RdfFormat.TURTLE):
+    shipped = sorted(folder.glob("*.ttl"))
+    for path in shipped + list(extra or []):
+        triples = parse_file(Path(path), ox.RdfFormat.TURTLE)
+        if path not in shipped:
+            check_shapes_sparql(triples, Path(path), allow_service=allow_service)
+        for t in triples:
             graph.add((convert(t.subject), convert(t.predicate), convert(t.object)))
     return graph
 
@@ -268,7 +299,8 @@ def memory_store(triples: list[ox.Triple]) -> ox.Store:
 
 
 def validate_triples(data: list[ox.Triple], *, with_ontology: bool = True,
-                     rule_sets: list[Path] | None = None, store: ox.Store | None = None) -> Report:
+                     rule_sets: list[Path] | None = None, store: ox.Store | None = None,
+                     allow_service: bool = False) -> Report:
     """Validate triples against the shapes and return the report.
 
     Args:
@@ -283,7 +315,7 @@ def validate_triples(data: list[ox.Triple], *, with_ontology: bool = True,
 
     triples = list(data) + (ontology_triples() if with_ontology else [])
     graph = to_rdflib(triples)
-    shapes = shapes_graph(rule_sets)
+    shapes = shapes_graph(rule_sets, allow_service=allow_service)
     runnable = resolve_sparql_targets(shapes, store if store is not None else memory_store(triples))
     # inplace=True: advanced mode otherwise clones the data graph first (8 s at
     # 60k triples) in case SHACL rules add triples; these shapes have no rules.
@@ -296,7 +328,7 @@ def validate_triples(data: list[ox.Triple], *, with_ontology: bool = True,
 
 
 def validate_files(paths: list[Path], *, with_history: bool = False,
-                   rule_sets: list[Path] | None = None) -> Report:
+                   rule_sets: list[Path] | None = None, allow_service: bool = False) -> Report:
     from nhsgraph import store
 
     triples: list[ox.Triple] = []
@@ -304,16 +336,16 @@ def validate_files(paths: list[Path], *, with_history: bool = False,
         triples.extend(read_rdf(path))
     if with_history:
         triples.extend(store.triples())
-    return validate_triples(triples, rule_sets=rule_sets)
+    return validate_triples(triples, rule_sets=rule_sets, allow_service=allow_service)
 
 
-def validate_embedded(rule_sets: list[Path] | None = None) -> Report:
+def validate_embedded(rule_sets: list[Path] | None = None, *, allow_service: bool = False) -> Report:
     """Validate the embedded history (which already holds the ontology)."""
     from nhsgraph import store
 
     embedded = store.open_store()  # the triples come from it: the file is read once
     return validate_triples([quad.triple for quad in embedded], with_ontology=False,
-                            rule_sets=rule_sets, store=embedded)
+                            rule_sets=rule_sets, store=embedded, allow_service=allow_service)
 
 
 def _findings(report: Any, data: Any, shapes: Any) -> list[Finding]:
