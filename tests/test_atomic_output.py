@@ -261,3 +261,24 @@ def test_a_failed_swap_during_build_keeps_the_previous_graph(quick_build, nhsgra
     monkeypatch.undo()
     assert (folder / store.GRAPH_FILE).is_file(), "the previous graph is gone"
     assert (folder / store.GRAPH_FILE).read_bytes() == before
+
+
+# -- file mode ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_a_new_file_gets_the_umask_mode_not_mkstemps_0600(tmp_path, umask):
+    target = tmp_path / "out.ttl"
+    old = os.umask(umask)
+    try:
+        export.write_atomic(target, "<urn:a> <urn:b> <urn:c> .\n")
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path):
+    target = tmp_path / "out.ttl"
+    target.write_bytes(OLD)
+    target.chmod(0o640)
+    export.write_atomic(target, "<urn:a> <urn:b> <urn:c> .\n")
+    assert target.stat().st_mode & 0o777 == 0o640

@@ -30,3 +30,15 @@ def test_every_canned_query_is_in_the_queries_readme():
     assert len(names) >= 13
     for name in names:
         assert f"`{name}`" in readme, f"queries/README.md does not describe {name}"
+
+
+def test_each_usage_block_in_docs_cli_md_is_what_help_prints(monkeypatch, nhsgraph):
+    """The reference shows each command as a user sees it (`Usage: nhsgraph build`, not
+    `nhsgraph nhsgraph build`): every block equals `nhsgraph CMD --help` run for real."""
+    monkeypatch.setenv("COLUMNS", "100")
+    actual = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    for name in sorted(cli.commands):
+        shown = nhsgraph(name, "--help")
+        assert shown.code == 0
+        assert shown.out.startswith(f"Usage: nhsgraph {name} ")
+        assert f"## nhsgraph {name}\n\n```\n{shown.out}```\n" in actual, name
