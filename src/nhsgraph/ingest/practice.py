@@ -50,7 +50,7 @@ from nhsgraph.ingest.context import Context
 from nhsgraph.ingest.contract import Step
 from nhsgraph.ingest.milestones import STATUTORY_ICS
 from nhsgraph.ingest.products import ORGANISATIONS, SOURCES
-from nhsgraph.ingest.readers import ODS_COLUMNS
+from nhsgraph.ingest.readers import ODS_COLUMNS, Row
 from nhsgraph.temporal import Between, Interval, day_after, day_before, parse_yyyymmdd
 from nhsgraph.terms import org_iri
 
@@ -73,6 +73,8 @@ GP_PRACTICE = "4"
 WALES = "W00"
 
 Day = date | Between
+FIRST_NAME = ("INFERRED: the earliest name the sources give, taken to be the name from the practice's "
+              "opening; no stored source gives an earlier one")
 
 
 @dataclass
@@ -102,17 +104,19 @@ class Spell:
 
 def ingest(ctx: Context) -> None:
     b = ctx.builder
-    practices: dict[str, object] = {}
+    practices: dict[str, Row] = {}
     for row in ctx.rows(EPRACCUR, header=EPRACCUR_COLUMNS):
-        if row["prescribing_setting"] != GP_PRACTICE or row["national_grouping"] == WALES:
-            continue
-        code = row["code"]
-        open_day, close_day = row.date("open_date", ods=True), row.date("close_date", ods=True)
-        if open_day is None:
-            raise row.error(f"GP practice {code} has no open date")
-        b.add_organisation("practice", code, name=row["name"], start=open_day, end=close_day,
-                           sources=[EPRACCUR], ods=code)
-        practices[code] = row
+        if row["prescribing_setting"] == GP_PRACTICE and row["national_grouping"] != WALES:
+            if row.date("open_date", ods=True) is None:
+                raise row.error(f"GP practice {row['code']} has no open date")
+            practices[row["code"]] = row
+    mapped: dict[str, list[tuple[date, str, str, Row]]] = defaultdict(list)  # day, source, column
+    for day, source, column in MAPS:
+        for row in ctx.rows(source):
+            if row["PRACTICE_CODE"] in practices:
+                mapped[row["PRACTICE_CODE"]].append((day, source, column, row))
+    for code, row in practices.items():
+        _define(ctx, code, row, [(day, r["PRACTICE_NAME"], source) for day, source, _, r in mapped[code]])
 
     spells: dict[str, list[Spell]] = defaultdict(list)
     for row in ctx.rows(EPCMEM, header=EPCMEM_COLUMNS):
@@ -134,10 +138,15 @@ def ingest(ctx: Context) -> None:
         # The same membership: the same code and join date, or the practice's latest epcmem
         # commissioner (epraccur keeps the join date of the PCT era: 5EM from 2001 is 04K).
         same = [s for s in spells[code] if s.code == commissioner and s.start == join] or (
-            [latest] if latest is not None and latest.code == commissioner and (
-                join <= latest.start and latest.end in (None, left)) else [])
+            [latest] if latest is not None and latest.code == commissioner
+            and latest.end in (None, left) else [])
         if same:
             spell = same[0]
+            if join > spell.start:
+                b.add_conflict(org_iri("practice", code),
+                               f"epraccur dates practice {code} in {commissioner} from {join}, epcmem "
+                               f"from {spell.start}; the membership history (epcmem) is kept",
+                               sources=[EPRACCUR, EPCMEM], key="epraccur-join")
             spell.end, spell.last_seen = left, max(spell.last_seen, left or join)
             spell.sources.append(EPRACCUR)
         elif any(s.start >= join for s in spells[code]):
@@ -157,11 +166,9 @@ def ingest(ctx: Context) -> None:
             spells[code].append(spell)
         spell.ongoing = left is None
 
-    for day, source, column in MAPS:
-        for row in ctx.rows(source):
-            code = row["PRACTICE_CODE"]
-            if code in practices:
-                _observe(ctx, spells[code], code, day, row[column], source)
+    for code, sightings in mapped.items():
+        for day, source, column, row in sightings:
+            _observe(ctx, spells[code], code, day, row[column], source)
 
     for code in sorted(spells):
         life = ctx.lifetime("practice", code)
@@ -190,6 +197,35 @@ def ingest(ctx: Context) -> None:
                 if kept is not None:
                     b.add_membership(org, b.ref(kind, spell.code, why=f"commissioner of practice {code}"),
                                      kept[0], kept[1], sources=sorted(set(spell.sources)))
+
+
+def _define(ctx: Context, code: str, row: Row, names: list[tuple[date, str, str]]) -> None:
+    """The practice, with its names by date: epraccur's (on the extract, or on the day a closed
+    practice closed) and the maps' (on their days); see the module docstring."""
+    b = ctx.builder
+    open_day, close_day = row.date("open_date", ods=True), row.date("close_date", ods=True)
+    names = names + [(close_day or EPRACCUR_SEEN, row["name"], EPRACCUR)]
+    life = Interval(open_day, close_day)
+    runs: list[list] = []  # [first seen, last seen, name, sources]
+    for day, name, source in sorted(n for n in names if life.contains(n[0])):
+        if runs and _same_name(runs[-1][2], name):
+            runs[-1][1] = day
+            runs[-1][3].append(source)
+            if source == EPRACCUR:
+                runs[-1][2] = name  # the register's spelling
+        else:
+            runs.append([day, day, name, [source]])
+    org = b.add_organisation("practice", code, name=runs[-1][2] if runs else row["name"],
+                             start=open_day, end=close_day, sources=[EPRACCUR], ods=code)
+    for i, (first, last, name, sources) in enumerate(runs):
+        start: Day = open_day if i == 0 else Between(day_after(runs[i - 1][1]), first)
+        end: Day | None = close_day if i + 1 == len(runs) else Between(last, day_before(runs[i + 1][0]))
+        b.add_name(org, name, start, end, sources=sorted(set(sources)),
+                   comment=FIRST_NAME if i == 0 else None)
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.upper().split()) == " ".join(b.upper().split())
 
 
 def _coalesce(ordered: list[Spell]) -> list[Spell]:
