@@ -352,17 +352,20 @@ class GraphBuilder:
         self,
         member: ox.NamedNode,
         organisation: ox.NamedNode,
-        start: date,
-        end: date | None,
+        start: date | Between,
+        end: date | Between | None,
         *,
         sources: Iterable[str],
         comment: str | None = None,
     ) -> None:
         """``member`` was part of ``organisation`` over the dates (an org:Membership).
 
-        ``comment`` states the rule where the membership was derived, not read.
+        A start or end known only between two days is a :class:`Between` (recorded
+        as the earliest/latest pair). ``comment`` states the rule where the
+        membership was derived, not read.
         """
-        iri = f"{ID}membership/{_slug(member)}/{_slug(organisation)}/{start.isoformat()}"
+        first = start.earliest if isinstance(start, Between) else start
+        iri = f"{ID}membership/{_slug(member)}/{_slug(organisation)}/{first.isoformat()}"
         self._add(iri, RDF_TYPE, node(ORG.Membership))
         self._add(iri, ORG.member, member)
         self._add(iri, ORG.organization, organisation)

@@ -51,6 +51,7 @@ NHS = Vocabulary(
     RegionalLocalOffice ICBCluster LocalAuthority LocalAuthorityDistrict Area NHSTrust
     ProviderCollaborative PlaceBasedPartnership PrimaryCareNetwork HealthAndWellbeingBoard
     CommissioningHub
+    GPPractice
     odsCode onsCode kind kindClass
     startDate endDate effectiveDate datePrecision startDatePrecision endDatePrecision
     earliestStart latestStart earliestEnd latestEnd
@@ -70,7 +71,8 @@ KIND = Vocabulary(
     BASE + "def/kind/",
     """stp acs ics icb icp ccg sub-icb sub-icb-reporting-entity region commissioning-region
     area-team local-office cluster lad local-authority trust provider-collaborative
-    place-based-partnership pcn hwb commissioning-hub""",
+    place-based-partnership pcn hwb commissioning-hub
+    practice""",
 )
 STATUS = Vocabulary(BASE + "def/status/", "stp acs ics statutory-ics")
 FACT = Vocabulary(BASE + "def/fact/", "lifetime name membership coverage")
@@ -132,6 +134,8 @@ KIND_CLASS: dict[str, str] = {
     "cluster": NHS.ICBCluster,
     "lad": NHS.LocalAuthorityDistrict,
     "trust": NHS.NHSTrust,
+    # -- issue 14 (practices branch) --
+    "practice": NHS.GPPractice,
 }
 
 
@@ -141,6 +145,8 @@ KIND_LABEL: dict[str, str] = {
     "sub-icb": "sub-ICB location", "sub-icb-reporting-entity": "sub-ICB reporting entity",
     "region": "region", "commissioning-region": "commissioning region", "area-team": "area team",
     "local-office": "local office", "cluster": "ICB cluster", "lad": "district", "trust": "trust",
+    # -- issue 14 (practices branch) --
+    "practice": "GP practice",
 }
 
 

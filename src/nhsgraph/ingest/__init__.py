@@ -29,6 +29,7 @@ from nhsgraph.ingest import (
     icp,
     local_office,
     mergers_2026,
+    practice,
     region,
     sources,
     stp,
@@ -40,7 +41,9 @@ from nhsgraph.ingest.contract import Step, plan
 #: Every ingest step (in any order: :func:`~nhsgraph.ingest.contract.plan` orders them).
 STEPS: tuple[Step, ...] = tuple(m.STEP for m in (
     sources, region, area, ccg, ccg_region, local_office, stp, mergers_2026, icb, icp, sub_icb, boundary,
-    coverage, cells, completeness, board))
+    coverage, cells, completeness, board,
+    # -- issue 14 (practices branch) --
+    practice))
 
 
 def ingest(data_dir: Path) -> GraphBuilder:

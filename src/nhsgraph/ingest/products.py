@@ -50,7 +50,8 @@ MERGERS_2026: Product[Plan2026] = Product("the April 2026 merger plan")
 ORGANISATIONS: dict[str, Product[None]] = {
     kind: Product(f"the {kind} organisations")
     for kind in ("region", "lad", "ccg", "area-team", "local-office", "stp", "icb", "ics",
-                 "icp", "cluster", "sub-icb", "sub-icb-reporting-entity")
+                 "icp", "cluster", "sub-icb", "sub-icb-reporting-entity",
+                 "practice")
 }
 
 #: Products the build itself takes from the ingest step (not another step).
