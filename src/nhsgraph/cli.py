@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from nhsgraph import __version__
-from nhsgraph.errors import InputError, NhsGraphError
+from nhsgraph.errors import InputError, NhsGraphError, ParameterError
 
 EXIT_OK, EXIT_FOUND, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -360,7 +360,13 @@ def crosswalk(from_type: str, from_date: str, to_type: str, to_date: str, fmt: s
     from nhsgraph.results import Cell, Result
 
     store = embedded.open_store()
-    rows = history.crosswalk(store, from_type, from_date, to_type, to_date)
+    try:
+        rows = history.crosswalk(store, from_type, from_date, to_type, to_date)
+    except ParameterError as exc:  # the library names parameters; the user typed flags
+        message, hint = exc.message, exc.hint
+        for name in ("from_type", "from_date", "to_type", "to_date"):
+            message = message.replace(f"parameter {name}", "--" + name.replace("_", "-"))
+        raise ParameterError(message, hint=hint) from None
     table = Result(history.CrosswalkRow.COLUMNS, tuple(
         tuple(Cell("literal", getattr(r, c)) if getattr(r, c) != "" else None for c in history.CrosswalkRow.COLUMNS)
         for r in rows))

@@ -128,21 +128,21 @@ def crosswalk(store: ox.Store, from_type: str, from_date: str, to_type: str, to_
         ParameterError: a type has no LSOA coverage, a date is not a date, or no
             organisation of a type existed on its date.
     """
-    for value, flag in ((from_type, "--from-type"), (to_type, "--to-type")):
-        queries.parse_param("type", value, name=flag)
+    for value, name in ((from_type, "from_type"), (to_type, "to_type")):
+        queries.parse_param("type", value, name=name)
         if value.strip().lower() not in CROSSWALK_KINDS:
-            raise ParameterError(f"{flag}: {value} areas are not recorded LSOA by LSOA, so they cannot "
+            raise ParameterError(f"parameter {name}: {value} areas are not recorded LSOA by LSOA, so they cannot "
                                  "be mapped", hint=f"crosswalk maps {', '.join(CROSSWALK_KINDS)}")
-    for value, flag in ((from_date, "--from-date"), (to_date, "--to-date")):
-        queries.parse_param("date", value, name=flag)
+    for value, name in ((from_date, "from_date"), (to_date, "to_date")):
+        queries.parse_param("date", value, name=name)
     before = {r["code"]: r for r in run(store, "organisations-at", date=from_date, type=from_type).records()}
     after = {r["code"]: r for r in run(store, "organisations-at", date=to_date, type=to_type).records()}
     if not before:
         raise ParameterError(f"no organisation of type {from_type} existed on {from_date}")
     if not after:
         raise ParameterError(f"no organisation of type {to_type} existed on {to_date}")
-    first = _cells(store, from_type, from_date, ("--from-type", "--from-date"))
-    second = _cells(store, to_type, to_date, ("--to-type", "--to-date"))
+    first = _cells(store, from_type, from_date, ("from_type", "from_date"))
+    second = _cells(store, to_type, to_date, ("to_type", "to_date"))
     by_org: dict[str, list[dict[str, str]]] = defaultdict(list)
     for cell in first.values():
         by_org[cell["code"]].append(cell)

@@ -99,11 +99,11 @@ def parse_file(path: Path, fmt: ox.RdfFormat) -> list[ox.Triple]:
         raise DataError(f"cannot read the file ({exc.strerror})", path=str(path)) from None
 
 
-def compile_graph() -> list[ox.Triple]:
-    """Run the ingest step over ``data/`` and add the ontology; sorted, no duplicates."""
+def compile_graph(data_dir: Path | None = None) -> list[ox.Triple]:
+    """Run the ingest step over ``data/`` (or ``data_dir``) and add the ontology; sorted, no duplicates."""
     from nhsgraph.ingest import ingest  # the build path only
 
-    builder = ingest(resources.folder("data"))
+    builder = ingest(data_dir or resources.folder("data"))
     triples = set(builder.finish())
     triples.update(ontology_triples())
     return sorted(triples, key=str)
@@ -129,9 +129,12 @@ class EmbeddedGraph:
         return store
 
 
-def build(*, force: bool = False) -> EmbeddedGraph:
-    """Build the embedded graph into the cache (unless it is current and not ``force``)."""
-    root = cache_root()
+def build(*, force: bool = False, root: Path | None = None) -> EmbeddedGraph:
+    """Build the embedded graph into the cache (unless it is current and not ``force``).
+
+    ``root`` is the cache folder (default :func:`cache_root`).
+    """
+    root = root or cache_root()
     target = root / fingerprint()
     if target.is_dir() and not force:
         return EmbeddedGraph(target)
