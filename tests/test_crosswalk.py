@@ -131,3 +131,54 @@ def test_kinds_without_lsoa_coverage_are_refused(store, flag, args):
 
     with pytest.raises(ParameterError, match=flag.strip("-").replace("-", "_")):
         history.crosswalk(store, *args)
+
+
+CELL_TOTALS = """
+PREFIX nhs: <https://w3id.org/nhsgraph/def#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT ?org (SUM(IF(?g = 2011, ?n11, ?n21)) AS ?n) WHERE {
+  ?run nhs:coveredCell ?c ; nhs:cellOrganisation ?org ; nhs:censusGeography ?g ; nhs:startDate ?s .
+  OPTIONAL { ?run nhs:endDate ?e }
+  ?org nhs:kind ?kind .
+  ?c nhs:lsoa2011Count ?n11 ; nhs:lsoa2021Count ?n21 .
+  FILTER(?s <= ?day && COALESCE(?e, "9999-12-31"^^xsd:date) >= ?day)
+} GROUP BY ?org
+"""
+AREA_TOTALS = """
+PREFIX nhs: <https://w3id.org/nhsgraph/def#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT ?org (SUM(?n) AS ?total) WHERE {
+  ?cov nhs:coveringOrganisation ?org ; nhs:lsoaCount ?n ; nhs:startDate ?s .
+  OPTIONAL { ?cov nhs:endDate ?e }
+  ?org nhs:kind ?kind .
+  FILTER(?s <= ?day && COALESCE(?e, "9999-12-31"^^xsd:date) >= ?day)
+} GROUP BY ?org
+"""
+
+
+def test_cells_add_up_to_the_district_coverage_on_every_boundary_day(store):
+    """On every day a cell record starts, for every kind, each organisation's cells hold
+    as many LSOAs as its district coverage records: so every crosswalk between any two
+    of these days and kinds divides exactly the LSOAs the lookups give each organisation."""
+    import pyoxigraph as ox
+
+    from nhsgraph import queries
+
+    days = sorted({r["s"].value for r in store.query(
+        "PREFIX nhs: <https://w3id.org/nhsgraph/def#> "
+        "SELECT DISTINCT ?s { { ?r nhs:coveredCell ?c } UNION { ?r nhs:coveredArea ?a } "
+        "?r nhs:startDate ?s }")})
+    assert len(days) >= 12
+    checked = 0
+    for kind in history.CROSSWALK_KINDS:
+        term = ox.NamedNode(f"https://w3id.org/nhsgraph/def/kind/{kind}")
+        for day in days:
+            bound = {"kind": term, "day": ox.Literal(day, datatype=ox.NamedNode(
+                "http://www.w3.org/2001/XMLSchema#date"))}
+            cells = {r["org"].value: int(r["n"].value)
+                     for r in store.query(queries.with_values(CELL_TOTALS, bound))}
+            areas = {r["org"].value: int(r["total"].value)
+                     for r in store.query(queries.with_values(AREA_TOTALS, bound))}
+            assert cells == areas, (kind, day)
+            checked += len(cells)
+    assert checked > 2000  # (organisation, day) pairs compared
