@@ -202,7 +202,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(min(length, 64_000_000)) if length > 0 else b""
+        # The whole body, however large: a push sends the whole graph (68 MB with
+        # practices), and a cap here would cut the request and read as a fault.
+        body = self.rfile.read(length) if length > 0 else b""
         name = self.path.split("?", 1)[0].strip("/")
         state = self.server.state
         with state.lock:

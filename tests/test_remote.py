@@ -156,6 +156,9 @@ def _param_args(params: dict[str, str]) -> list[str]:
 
 # -- comparing results ----------------------------------------------------------------------
 
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
 def _cell(binding: dict[str, str] | None) -> tuple[Any, ...] | None:
     """One SPARQL JSON cell as (type, value, datatype-or-lang); numbers by value."""
     if binding is None:
@@ -167,6 +170,9 @@ def _cell(binding: dict[str, str] | None) -> tuple[Any, ...] | None:
             return ("literal", "number", Decimal(binding["value"]).normalize())
         except InvalidOperation:
             pass
+    if kind == "literal" and datatype == XSD_BOOLEAN:
+        # "1" and "true" are the same xsd:boolean; Virtuoso writes the former.
+        return ("literal", {"1": "true", "0": "false"}.get(binding["value"], binding["value"]), datatype)
     return (kind, binding["value"], binding.get("xml:lang") or datatype)
 
 
